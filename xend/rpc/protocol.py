@@ -1,0 +1,113 @@
+"""JSON-RPC 2.0 framing between xm and xend: bytes in, values out (pure).
+
+A frame is a 4-byte big-endian length followed by that many bytes of UTF-8
+JSON.  A request may carry open file descriptors (SCM_RIGHTS) on the same
+``sendmsg`` as its first byte; the request then names how many it carries in
+``"fds"`` (a non-standard member; see :mod:`xend.rpc.transport`).
+
+This module imports nothing but the standard library so that ``xm`` can share
+it without pulling in any daemon code.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass, field
+from typing import Any
+
+HEADER = struct.Struct(">I")
+MAX_FRAME = 1 << 20          # a request or reply larger than 1 MiB is refused
+MAX_FDS = 4
+
+# JSON-RPC 2.0 standard error codes.
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+
+
+class FrameError(ValueError):
+    """The byte stream is not a valid frame (bad length or bad JSON)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass
+class Request:
+    method: str
+    params: list[Any] = field(default_factory=list)
+    id: int | str | None = None
+    fds: int = 0
+
+
+def encode_frame(obj: Any) -> bytes:
+    body = json.dumps(obj, separators=(",", ":")).encode()
+    if len(body) > MAX_FRAME:
+        raise FrameError(INVALID_REQUEST, "message too large")
+    return HEADER.pack(len(body)) + body
+
+
+def frame_length(header: bytes) -> int:
+    """The body length announced by a 4-byte header; refuses oversize."""
+    (length,) = HEADER.unpack(header)
+    if length > MAX_FRAME:
+        raise FrameError(INVALID_REQUEST,
+                         f"request too large ({length} bytes, at most "
+                         f"{MAX_FRAME})")
+    return int(length)
+
+
+def decode_json(body: bytes) -> Any:
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise FrameError(PARSE_ERROR, f"parse error: {exc}") from None
+
+
+def encode_request(method: str, params: list[Any], id: int,
+                   fds: int = 0) -> bytes:
+    msg: dict[str, Any] = {"jsonrpc": "2.0", "method": method,
+                           "params": params, "id": id}
+    if fds:
+        msg["fds"] = fds
+    return encode_frame(msg)
+
+
+def parse_request(obj: Any) -> Request:
+    """Validate a decoded JSON-RPC request object."""
+    if not isinstance(obj, dict):
+        raise FrameError(INVALID_REQUEST, "invalid request: not an object")
+    if obj.get("jsonrpc") != "2.0":
+        raise FrameError(INVALID_REQUEST,
+                         "invalid request: jsonrpc must be \"2.0\"")
+    method = obj.get("method")
+    if not isinstance(method, str) or not method:
+        raise FrameError(INVALID_REQUEST,
+                         "invalid request: method must be a string")
+    params = obj.get("params", [])
+    if not isinstance(params, list):
+        raise FrameError(INVALID_PARAMS,
+                         "invalid params: params must be an array")
+    req_id = obj.get("id")
+    if req_id is not None and not isinstance(req_id, (int, str)):
+        raise FrameError(INVALID_REQUEST, "invalid request: bad id")
+    fds = obj.get("fds", 0)
+    if not isinstance(fds, int) or not 0 <= fds <= MAX_FDS:
+        raise FrameError(INVALID_REQUEST, "invalid request: bad fds count")
+    return Request(method=method, params=params, id=req_id, fds=fds)
+
+
+def encode_result(id: int | str | None, result: Any) -> bytes:
+    return encode_frame({"jsonrpc": "2.0", "id": id, "result": result})
+
+
+def encode_error(id: int | str | None, code: int, message: str,
+                 data: Any = None) -> bytes:
+    err: dict[str, Any] = {"code": code, "message": message}
+    if data is not None:
+        err["data"] = data
+    return encode_frame({"jsonrpc": "2.0", "id": id, "error": err})
