@@ -101,7 +101,11 @@ class XendClient:
 
     def _read_frame(self, sock: socket.socket) -> Any:
         header = self._recv_exact(sock, protocol.HEADER.size)
-        (length,) = protocol.HEADER.unpack(header)
+        try:
+            length = protocol.frame_length(header, protocol.MAX_REPLY)
+        except protocol.FrameError:
+            raise ProtocolError("Xend has probably crashed!  "
+                                "Invalid reply.") from None
         body = self._recv_exact(sock, length)
         try:
             return protocol.decode_json(body)

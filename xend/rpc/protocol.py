@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 HEADER = struct.Struct(">I")
-MAX_FRAME = 1 << 20          # a request or reply larger than 1 MiB is refused
+MAX_FRAME = 1 << 20          # a request larger than 1 MiB is refused
+MAX_REPLY = 256 << 20        # replies (xm list -l of many domains) may be big
 MAX_FDS = 4
 
 # JSON-RPC 2.0 standard error codes.
@@ -44,20 +45,20 @@ class Request:
     fds: int = 0
 
 
-def encode_frame(obj: Any) -> bytes:
+def encode_frame(obj: Any, limit: int = MAX_REPLY) -> bytes:
     body = json.dumps(obj, separators=(",", ":")).encode()
-    if len(body) > MAX_FRAME:
+    if len(body) > limit:
         raise FrameError(INVALID_REQUEST, "message too large")
     return HEADER.pack(len(body)) + body
 
 
-def frame_length(header: bytes) -> int:
+def frame_length(header: bytes, limit: int = MAX_FRAME) -> int:
     """The body length announced by a 4-byte header; refuses oversize."""
     (length,) = HEADER.unpack(header)
-    if length > MAX_FRAME:
+    if length > limit:
         raise FrameError(INVALID_REQUEST,
-                         f"request too large ({length} bytes, at most "
-                         f"{MAX_FRAME})")
+                         f"message too large ({length} bytes, at most "
+                         f"{limit})")
     return int(length)
 
 
@@ -74,7 +75,7 @@ def encode_request(method: str, params: list[Any], id: int,
                            "params": params, "id": id}
     if fds:
         msg["fds"] = fds
-    return encode_frame(msg)
+    return encode_frame(msg, MAX_FRAME)
 
 
 def parse_request(obj: Any) -> Request:

@@ -1,0 +1,221 @@
+"""The ``xend`` command: start | stop | restart | status | reload | foreground.
+
+``start`` daemonises (setsid, double fork) and waits until the daemon reports
+that it serves (exit 0) or why it could not start (one ``Error:`` line, exit
+1).  ``status`` exits 0 when the pid in the pid file is a live xend, else 3.
+``stop`` sends SIGTERM and waits for the process to go; ``reload`` sends
+SIGHUP.  ``$XEND_CONFIG`` names the config file.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from typing import NoReturn
+
+from xend.errors import XendError
+
+USAGE = "Usage: xend {start|stop|restart|status|reload|foreground}"
+STOP_TIMEOUT = 60.0
+
+
+def _die(message: str, code: int = 1) -> NoReturn:
+    print(f"Error: {message}", file=sys.stderr)
+    sys.exit(code)
+
+
+def read_pid(pid_file: str) -> int | None:
+    """The pid of a live xend named by the pid file, else None."""
+    try:
+        with open(pid_file) as f:
+            pid = int(f.read().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            cmdline = f.read()
+    except OSError:
+        return None
+    return pid if b"xend" in cmdline else None
+
+
+def _write_pid(pid_file: str) -> None:
+    from xend.domains.atomicfile import write_atomic
+    os.makedirs(os.path.dirname(pid_file) or ".", exist_ok=True)
+    write_atomic(pid_file, f"{os.getpid()}\n".encode(), 0o644)
+
+
+def _remove_pid(pid_file: str) -> None:
+    try:
+        if read_pid(pid_file) in (None, os.getpid()):
+            os.unlink(pid_file)
+    except OSError:
+        pass
+
+
+def _check_user(hypervisor: str) -> None:
+    if os.geteuid() != 0 and hypervisor != "sim":
+        _die("xend must be run as root")
+
+
+def _run(config_path: str | None, foreground: bool,
+         notify_fd: int | None) -> int:
+    """Run the daemon in this process; report readiness on ``notify_fd``."""
+    from xend.daemon.config import load_config
+    from xend.daemon.logs import setup_logging
+    from xend.daemon.main import serve
+
+    def report(text: str) -> None:
+        if notify_fd is not None:
+            try:
+                os.write(notify_fd, text.encode() + b"\n")
+                os.close(notify_fd)
+            except OSError:
+                pass
+
+    try:
+        config = load_config(config_path)
+        _check_user(config.hypervisor)
+        if read_pid(config.pid_file) not in (None, os.getpid()):
+            raise XendError(f"xend is already running (pid file "
+                            f"{config.pid_file})")
+        setup_logging(config.logfile, config.loglevel, foreground)
+        _write_pid(config.pid_file)
+    except XendError as exc:
+        report(f"error {exc}")
+        if notify_fd is None:
+            _die(str(exc))
+        return 1
+    try:
+        serve(config, foreground, ready=lambda: report("ok"))
+    except XendError as exc:
+        import logging
+        logging.getLogger("xend").error("xend failed: %s", exc)
+        report(f"error {exc}")
+        if notify_fd is None:
+            _die(str(exc))
+        return 1
+    finally:
+        _remove_pid(config.pid_file)
+    return 0
+
+
+def start() -> int:
+    from xend.daemon.config import load_config
+    try:
+        config = load_config()
+    except XendError as exc:
+        _die(str(exc))
+    _check_user(config.hypervisor)
+    pid = read_pid(config.pid_file)
+    if pid is not None:
+        print(f"xend is already running (pid {pid})")
+        return 0
+    rfd, wfd = os.pipe()
+    if os.fork() > 0:                      # the starting command
+        os.close(wfd)
+        with os.fdopen(rfd, "rb") as pipe:
+            answer = pipe.readline().decode().strip()
+        if answer == "ok":
+            return 0
+        _die(answer[len("error "):] if answer.startswith("error ")
+             else "xend exited during start-up; see its log")
+    os.close(rfd)
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    os.chdir("/")
+    code = 1
+    try:
+        code = _run(None, False, wfd)
+    finally:
+        os._exit(code)
+
+
+def stop() -> int:
+    from xend.daemon.config import load_config
+    try:
+        config = load_config()
+    except XendError as exc:
+        _die(str(exc))
+    pid = read_pid(config.pid_file)
+    if pid is None:
+        return 0
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return 0
+    except PermissionError:
+        _die("xend must be stopped by root")
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        if read_pid(config.pid_file) != pid and not _alive(pid):
+            return 0
+        time.sleep(0.05)
+    _die(f"xend (pid {pid}) did not stop within {STOP_TIMEOUT:.0f} s")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][:1] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def status() -> int:
+    from xend.daemon.config import load_config
+    try:
+        config = load_config()
+    except XendError as exc:
+        _die(str(exc))
+    return 0 if read_pid(config.pid_file) is not None else 3
+
+
+def reload() -> int:
+    from xend.daemon.config import load_config
+    try:
+        config = load_config()
+    except XendError as exc:
+        _die(str(exc))
+    pid = read_pid(config.pid_file)
+    if pid is None:
+        _die("xend is not running", 3)
+    os.kill(pid, signal.SIGHUP)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0] in ("-h", "--help", "help"):
+        print(USAGE, file=sys.stderr if len(args) != 1 else sys.stdout)
+        return 0 if args and args[0] in ("-h", "--help", "help") else 1
+    command = args[0]
+    try:
+        if command == "start":
+            return start()
+        if command == "stop":
+            return stop()
+        if command == "restart":
+            stop()
+            return start()
+        if command == "status":
+            return status()
+        if command == "reload":
+            return reload()
+        if command in ("foreground", "-f", "--foreground"):
+            return _run(None, True, None)
+    except KeyboardInterrupt:
+        return 1
+    print(f"Error: unknown command '{command}'\n{USAGE}", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

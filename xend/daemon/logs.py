@@ -1,0 +1,40 @@
+"""xend's log: 4.4's line format, in a rotating file (1 MiB x 5).
+
+``[YYYY-MM-DD HH:MM:SS PID] LEVEL (module:line) message``
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+
+from xend.errors import ConfigError
+
+LOG_FORMAT = "[%(asctime)s %(process)d] %(levelname)s (%(module)s:%(lineno)d) %(message)s"
+DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
+MAX_BYTES = 1 << 20
+BACKUPS = 5
+
+
+def setup_logging(logfile: str, level: str = "DEBUG",
+                  to_stderr: bool = False) -> None:
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+        handler.close()
+    formatter = logging.Formatter(LOG_FORMAT, DATE_FORMAT)
+    try:
+        os.makedirs(os.path.dirname(logfile) or ".", exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            logfile, maxBytes=MAX_BYTES, backupCount=BACKUPS)
+    except OSError as exc:
+        raise ConfigError(f"cannot open log file {logfile}: "
+                          f"{exc.strerror or exc}") from None
+    handler.setFormatter(formatter)
+    root.addHandler(handler)
+    if to_stderr:
+        stream = logging.StreamHandler()
+        stream.setFormatter(formatter)
+        root.addHandler(stream)
+    root.setLevel(getattr(logging, level, logging.DEBUG))

@@ -1,0 +1,177 @@
+"""The composition root: build xend's services from its config and run them.
+
+One asyncio event loop serves the RPC socket and signals; hypervisor calls
+run in a bounded thread pool.  Start-up re-attaches to running domains
+without touching them; SIGTERM stops cleanly (applying ``on_xend_stop``),
+SIGHUP re-reads the config (log level) without touching domains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Callable
+
+from xend.daemon.config import XendConfig, load_config
+from xend.daemon.logs import setup_logging
+from xend.errors import InternalError, XendError
+from xend.hv import make_hypervisor
+from xend.hv.base import DomainEvent, Hypervisor
+
+log = logging.getLogger("xend")
+
+EXECUTOR_THREADS = 8
+
+
+def backend_arguments(config: XendConfig) -> dict[str, Any]:
+    if config.hypervisor == "sim":
+        return {"state_dir": config.state_path,
+                "host_memory_mib": config.sim_host_memory,
+                "host_cpus": config.sim_host_cpus,
+                "scheduler": config.sim_scheduler,
+                "dom0_memory_mib": config.sim_dom0_memory}
+    return {"state_dir": config.state_path}
+
+
+class Xend:
+    """The running daemon."""
+
+    def __init__(self, config: XendConfig, foreground: bool = False) -> None:
+        self.config = config
+        self.foreground = foreground
+        self.executor = ThreadPoolExecutor(EXECUTOR_THREADS,
+                                           thread_name_prefix="xend-op")
+        self._stop: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- the main coroutine ------------------------------------------------------
+    async def run(self, ready: Callable[[], None] | None = None) -> None:
+        from xend.domains.manager import DomainManager
+        from xend.domains.table import DomainTable
+        from xend.rpc.handlers import build_registry
+        from xend.rpc.server import RpcServer
+
+        self._loop = loop = asyncio.get_running_loop()
+        self._stop = asyncio.Event()
+        cfg = self.config
+        log.info("Xend Daemon started (hypervisor %s)", cfg.hypervisor)
+        for warning in cfg.warnings:
+            log.warning("%s", warning)
+        hv = await loop.run_in_executor(
+            self.executor,
+            lambda: make_hypervisor(cfg.hypervisor, **backend_arguments(cfg)))
+        try:
+            table = DomainTable(cfg.domains_path, cfg.state_path)
+            manager = DomainManager(hv, table, dom0_min_mem=cfg.dom0_min_mem)
+            pending = await loop.run_in_executor(self.executor, manager.attach)
+            hv.watch_events(self._event_forwarder(manager))
+            for domid in pending:
+                self._replay_shutdown(manager, hv, domid)
+            registry = build_registry(manager, log_path=cfg.logfile,
+                                      hypervisor=hv.kind)
+            missing = registry.missing()
+            if missing:
+                raise InternalError("RPC methods without a handler: "
+                                    + ", ".join(missing))
+            server = RpcServer(cfg.rpc_socket, registry, self.executor)
+            await server.start()
+            try:
+                await loop.run_in_executor(self.executor, manager.autostart)
+                self._install_signals(loop)
+                if ready is not None:
+                    ready()
+                await self._stop.wait()
+                log.info("xend stopping")
+                await server.stop()
+                await loop.run_in_executor(self.executor,
+                                           self._on_xend_stop, manager)
+            finally:
+                await server.stop()
+        finally:
+            self.executor.shutdown(wait=True, cancel_futures=True)
+            hv.close()
+            log.info("xend stopped")
+
+    def _event_forwarder(self, manager: Any) -> Callable[[DomainEvent], None]:
+        loop = self._loop
+        assert loop is not None
+
+        def forward(event: DomainEvent) -> None:
+            # Called from the backend's thread: hand over to the loop, which
+            # queues the policy work in the executor.
+            def submit() -> None:
+                future = self.executor.submit(manager.handle_event, event)
+                future.add_done_callback(_log_failure)
+            try:
+                loop.call_soon_threadsafe(submit)
+            except RuntimeError:     # the loop is closing: xend is stopping
+                pass
+        return forward
+
+    def _replay_shutdown(self, manager: Any, hv: Hypervisor,
+                         domid: int) -> None:
+        """A domain shut down while xend was not running: act on it now."""
+        try:
+            info = hv.domain_info(domid)
+        except XendError:
+            return
+        event = DomainEvent("shutdown", domid, info.uuid,
+                            info.shutdown_reason)
+        future = self.executor.submit(manager.handle_event, event)
+        future.add_done_callback(_log_failure)
+
+    @staticmethod
+    def _on_xend_stop(manager: Any) -> None:
+        for entry in list(manager.table.entries.values()):
+            policy = getattr(entry.config, "on_xend_stop", "ignore")
+            if entry.domid is None or policy == "ignore":
+                continue
+            try:
+                if policy == "shutdown":
+                    manager.shutdown(entry.uuid)
+                elif policy == "suspend" and entry.managed:
+                    manager.suspend(entry.uuid)
+            except XendError as exc:
+                log.error("on_xend_stop=%s for %s failed: %s", policy,
+                          entry.name, exc)
+
+    # -- signals -------------------------------------------------------------------
+    def _install_signals(self, loop: asyncio.AbstractEventLoop) -> None:
+        loop.add_signal_handler(signal.SIGTERM, self.request_stop)
+        loop.add_signal_handler(signal.SIGINT, self.request_stop)
+        loop.add_signal_handler(signal.SIGHUP, self.reload)
+
+    def request_stop(self) -> None:
+        if self._stop is not None:
+            self._stop.set()
+
+    def reload(self) -> None:
+        """SIGHUP: re-read the config; settings that can change live (the
+        log level and file) are applied; the rest needs a restart."""
+        try:
+            new = load_config(self.config.path)
+            setup_logging(new.logfile, new.loglevel, self.foreground)
+        except XendError as exc:
+            log.error("reload failed, keeping the old config: %s", exc)
+            return
+        changed = [k for k in ("hypervisor", "rpc_socket", "domains_path",
+                               "state_path")
+                   if getattr(new, k) != getattr(self.config, k)]
+        if changed:
+            log.warning("reload: %s changed; restart xend to apply",
+                        ", ".join(changed))
+        log.info("configuration reloaded from %s", new.path)
+
+
+def _log_failure(future: Any) -> None:
+    exc = future.exception()
+    if exc is not None:
+        log.error("domain event handling failed: %s", exc, exc_info=exc)
+
+
+def serve(config: XendConfig, foreground: bool,
+          ready: Callable[[], None] | None = None) -> None:
+    """Run xend until it is asked to stop (blocking)."""
+    asyncio.run(Xend(config, foreground).run(ready))

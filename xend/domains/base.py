@@ -1,0 +1,117 @@
+"""Shared core of the domain services: the table, the hypervisor, lookups.
+
+The operation mixins (:mod:`lifecycle`, :mod:`resources`, :mod:`saverestore`,
+:mod:`policy`) build on this class; :class:`xend.domains.manager.DomainManager`
+combines them.  Every method is synchronous and thread-safe: the RPC server
+runs them in its executor, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import uuid as uuidlib
+from typing import Any
+
+from xend.domains.table import DomainEntry, DomainTable
+from xend.errors import DomainNotFound, InvalidState, XendError
+from xend.hv.base import DomainInfo, Hypervisor
+from xend.model.domconfig import DomainConfig
+
+log = logging.getLogger("xend.domains")
+
+DOM0_ID = 0
+DOM0_NAME = "Domain-0"
+
+
+class DomainServiceBase:
+    """State every domain operation needs."""
+
+    def __init__(self, hv: Hypervisor, table: DomainTable, *,
+                 dom0_min_mem: int = 0) -> None:
+        self.hv = hv
+        self.table = table
+        self.dom0_min_mem = dom0_min_mem
+        # Serialises operations that create domains or change names, so that
+        # two concurrent creates can never both pass the uniqueness check.
+        self.lifecycle_lock = threading.RLock()
+        # Domains xend is saving or destroying on purpose: their shutdown and
+        # death events are expected and must not trigger restart policies.
+        self.quiet: set[int] = set()
+        self.halting: set[int] = set()
+
+    # -- resolution ----------------------------------------------------------
+    def resolve(self, ref: str | int) -> tuple[DomainEntry | None, int | None]:
+        """(entry, domid) for a reference; entry is None for Domain-0 and
+        for domains the hypervisor has but xend never heard of."""
+        text = str(ref)
+        try:
+            entry = self.table.lookup(text)
+            return entry, entry.domid
+        except DomainNotFound:
+            pass
+        infos = self.hv.list_domains()
+        for info in infos:
+            if text in (info.name, str(info.domid), info.uuid):
+                return None, info.domid
+        raise DomainNotFound(text)
+
+    def running_domid(self, ref: str | int) -> tuple[DomainEntry | None, int]:
+        entry, domid = self.resolve(ref)
+        if domid is None:
+            raise InvalidState("Domain is not running")
+        return entry, domid
+
+    def refuse_dom0(self, domid: int, what: str) -> None:
+        if domid == DOM0_ID:
+            raise XendError(f"Cannot {what} privileged domain {DOM0_ID}")
+
+    def info(self, domid: int) -> DomainInfo:
+        return self.hv.domain_info(domid)
+
+    # -- configuration helpers -----------------------------------------------
+    @staticmethod
+    def with_changes(cfg: DomainConfig, **changes: Any) -> DomainConfig:
+        return dataclasses.replace(cfg, **changes)
+
+    @staticmethod
+    def with_uuid(cfg: DomainConfig) -> DomainConfig:
+        if cfg.uuid:
+            return cfg
+        return dataclasses.replace(cfg, uuid=str(uuidlib.uuid4()))
+
+    def update_config(self, entry: DomainEntry | None, **changes: Any) -> None:
+        """Record a configuration change and persist it where it lives."""
+        if entry is None:
+            return
+        with self.table.lock:
+            entry.config = self.with_changes(entry.config, **changes)
+            self.table.persist(entry)
+
+    def check_name_free(self, name: str, uuid: str | None,
+                        allow_uuid: str | None = None) -> None:
+        from xend.errors import DomainExists
+        with self.table.lock:
+            for entry in self.table.entries.values():
+                if entry.uuid == allow_uuid:
+                    continue
+                if entry.name == name:
+                    if entry.domid is not None:
+                        raise DomainExists(f"VM name '{name}' already exists "
+                                           f"as domain {entry.domid}")
+                    raise DomainExists(f"VM name '{name}' already exists as "
+                                       "a managed domain")
+                if uuid and entry.uuid == uuid:
+                    raise DomainExists(f"VM with UUID {uuid} already exists "
+                                       f"(as '{entry.name}')")
+        if name == DOM0_NAME:
+            raise DomainExists(f"VM name '{name}' already exists as domain 0")
+
+    def forget(self, entry: DomainEntry) -> None:
+        """A domain stopped: managed ones become halted, others vanish."""
+        with self.table.lock:
+            entry.domid = None
+            self.table.remove_running(entry)
+            if not entry.managed:
+                self.table.entries.pop(entry.uuid, None)

@@ -1,0 +1,18 @@
+"""The domain manager: all domain services of xend behind one object.
+
+It is built once by the composition root (:mod:`xend.daemon.main`) from a
+hypervisor backend and a :class:`DomainTable`, and used by the RPC handlers.
+"""
+
+from __future__ import annotations
+
+from xend.domains.lifecycle import LifecycleMixin
+from xend.domains.policy import PolicyMixin
+from xend.domains.queries import QueriesMixin
+from xend.domains.resources import ResourcesMixin
+from xend.domains.saverestore import SaveRestoreMixin
+
+
+class DomainManager(LifecycleMixin, SaveRestoreMixin, ResourcesMixin,
+                    QueriesMixin, PolicyMixin):
+    """Create, query, change and stop domains; apply restart policies."""
