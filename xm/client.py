@@ -78,13 +78,16 @@ class XendClient:
             raise ConnectionFailed(
                 f"Unable to connect to xend: {exc.strerror or exc}. "
                 "Is xend running?") from None
-        if not isinstance(reply, dict) or reply.get("id") != req_id:
+        if not isinstance(reply, dict) or \
+                reply.get("id") not in (req_id, None):
             raise ProtocolError("Xend has probably crashed!  Invalid reply.")
         if "error" in reply:
             err = reply["error"]
             if not isinstance(err, dict):
                 raise ProtocolError("Xend has probably crashed!  Bad error.")
             raise from_wire(err)
+        if reply.get("id") != req_id:
+            raise ProtocolError("Xend has probably crashed!  Invalid reply.")
         return reply.get("result")
 
     @staticmethod

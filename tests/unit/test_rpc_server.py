@@ -1,0 +1,148 @@
+"""The RPC server in-process: dispatch, bad requests, fd passing, peers."""
+
+import asyncio
+import os
+import socket
+import struct
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from xend.errors import ConnectionFailed, DomainNotFound, PermissionDenied
+from xend.rpc import protocol
+from xend.rpc.registry import Registry
+from xend.rpc.server import RpcServer
+from xm.client import XendClient
+
+
+class ServerThread:
+    def __init__(self, path, registry, allowed_uids=None):
+        self.loop = asyncio.new_event_loop()
+        self.server = RpcServer(path, registry, ThreadPoolExecutor(4),
+                                allowed_uids)
+        started = threading.Event()
+
+        def run():
+            asyncio.set_event_loop(self.loop)
+            self.loop.run_until_complete(self.server.start())
+            started.set()
+            self.loop.run_forever()
+        self.thread = threading.Thread(target=run, daemon=True)
+        self.thread.start()
+        started.wait(5)
+
+    def stop(self):
+        fut = asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop)
+        fut.result(5)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def make_registry():
+    reg = Registry()
+    reg.register("xend.version", lambda: {"version": "t"})
+
+    def record(dom, full):
+        raise DomainNotFound(dom)
+    reg.register("xend.domain", record)
+
+    def save(dom, checkpoint, *, fds):
+        with os.fdopen(fds[0], "wb") as f:
+            f.write(f"saved {dom}".encode())
+    reg.register("xend.domain.save", save)
+    reg.register("xend.node.info", lambda: 1 / 0)
+    return reg
+
+
+@pytest.fixture
+def server(tmp_path):
+    path = str(tmp_path / "xend.sock")
+    srv = ServerThread(path, make_registry())
+    yield path
+    srv.stop()
+
+
+def raw_call(path, payload: bytes) -> dict:
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(path)
+    sock.sendall(len(payload).to_bytes(4, "big") + payload)
+    header = sock.recv(4)
+    length = int.from_bytes(header, "big")
+    body = b""
+    while len(body) < length:
+        body += sock.recv(length - len(body))
+    sock.close()
+    return protocol.decode_json(body)
+
+
+def test_socket_mode(server):
+    assert os.stat(server).st_mode & 0o777 == 0o600
+
+
+def test_call_and_errors(server):
+    with XendClient(server) as client:
+        assert client.call("xend.version") == {"version": "t"}
+        with pytest.raises(DomainNotFound, match="Domain 'web1' does not"):
+            client.call("xend.domain", "web1")
+        # the connection keeps serving after errors
+        assert client.call("xend.version") == {"version": "t"}
+
+
+def test_internal_error_is_one_line(server):
+    with XendClient(server) as client:
+        with pytest.raises(Exception) as err:
+            client.call("xend.node.info")
+    assert "ZeroDivisionError" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("payload, code", [
+    (b"not json", protocol.PARSE_ERROR),
+    (b'{"jsonrpc":"2.0","method":"nope","id":1}', protocol.METHOD_NOT_FOUND),
+    (b'{"jsonrpc":"2.0","method":"xend.domain","params":[],"id":1}',
+     protocol.INVALID_PARAMS),
+    (b'{"jsonrpc":"2.0","method":"xend.domain.save","params":["a"],"id":1}',
+     protocol.INVALID_PARAMS),
+])
+def test_bad_requests(server, payload, code):
+    reply = raw_call(server, payload)
+    assert reply["error"]["code"] == code
+
+
+def test_oversized_request_closes_connection(server):
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(server)
+    sock.sendall((protocol.MAX_FRAME + 10).to_bytes(4, "big"))
+    length = int.from_bytes(sock.recv(4), "big")
+    reply = protocol.decode_json(sock.recv(length))
+    assert "too large" in reply["error"]["message"]
+    assert sock.recv(10) == b""
+    sock.close()
+    with XendClient(server) as client:       # the daemon keeps serving
+        assert client.call("xend.version") == {"version": "t"}
+
+
+def test_fd_passing(server, tmp_path):
+    target = tmp_path / "out.img"
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT, 0o600)
+    with XendClient(server) as client:
+        client.call("xend.domain.save", "web1", False, fds=[fd])
+    os.close(fd)
+    assert target.read_bytes() == b"saved web1"
+
+
+def test_peer_uid_refused(tmp_path):
+    path = str(tmp_path / "x.sock")
+    srv = ServerThread(path, make_registry(), allowed_uids=set())
+    try:
+        with XendClient(path) as client:
+            with pytest.raises(PermissionDenied):
+                client.call("xend.version")
+    finally:
+        srv.stop()
+
+
+def test_not_running(tmp_path):
+    with pytest.raises(ConnectionFailed, match="Is xend running"):
+        XendClient(str(tmp_path / "none.sock")).call("xend.version")
