@@ -1,0 +1,127 @@
+"""The HVM and framebuffer parts of the libxl JSON translation.
+
+Split from :mod:`xend.model.libxl_json` to keep files small.  Only options a
+config actually set are written (the model keeps unset platform options
+out of ``DomainConfig.platform``), because xl writes only what its config
+file names and libxl omits defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from xend.model.devices import VfbSpec
+from xend.model.domconfig import DomainConfig
+from xend.model.platform import is_true
+
+JSON = dict[str, Any]
+
+TIMER_MODES = ("delay_for_missed_ticks", "no_delay_for_missed_ticks",
+               "no_missed_ticks_pending", "one_missed_tick_pending")
+
+
+def _defbool(value: Any) -> str:
+    return "True" if is_true(value) else "False"
+
+
+def hvm_toplevel_fields(cfg: DomainConfig) -> JSON:
+    """``b_info`` keys outside ``type.hvm``: acpi, timer_mode, nested_hvm,
+    apic (HVM guests only; xm ignored them for PV)."""
+    if not cfg.is_hvm:
+        return {}
+    p = cfg.platform
+    out: JSON = {}
+    if "acpi" in p:
+        out["acpi"] = _defbool(p["acpi"])
+    if "timer_mode" in p and 0 <= int(p["timer_mode"]) < len(TIMER_MODES):
+        out["timer_mode"] = TIMER_MODES[int(p["timer_mode"])]
+    if "nestedhvm" in p:
+        out["nested_hvm"] = _defbool(p["nestedhvm"])
+    if "apic" in p:
+        out["apic"] = _defbool(p["apic"])
+    return out
+
+
+def hvm_build_info(cfg: DomainConfig) -> JSON:
+    """The ``"type.hvm"`` member of ``b_info`` (libxl IDL field order)."""
+    p = cfg.platform
+    out: JSON = {}
+    if cfg.loader and os.path.basename(cfg.loader) != "hvmloader":
+        out["firmware"] = cfg.loader
+    for key in ("pae", "viridian", "hpet", "vpt_align"):
+        if key in p:
+            out[key] = _defbool(p[key])
+    if "nographic" in p:
+        out["nographic"] = _defbool(p["nographic"])
+    vga: JSON = {}
+    if "stdvga" in p:
+        vga["kind"] = "std" if is_true(p["stdvga"]) else "cirrus"
+    out["vga"] = vga
+    out["vnc"] = _vnc({k: p[k] for k in _VNC_KEYS if k in p})
+    if "keymap" in p:
+        out["keymap"] = p["keymap"]
+    out["sdl"] = _sdl({k: p[k] for k in _SDL_KEYS if k in p})
+    out["spice"] = {}
+    if "gfx_passthru" in p:
+        value = p["gfx_passthru"]
+        if isinstance(value, str) and not value.strip().isdigit():
+            out["gfx_passthru"] = "True"
+            out["gfx_passthru_kind"] = value
+        else:
+            out["gfx_passthru"] = _defbool(value)
+    for key in ("serial", "boot"):
+        if key in p:
+            out[key] = p[key]
+    if "usb" in p:
+        out["usb"] = _defbool(p["usb"])
+    for key in ("usbdevice", "soundhw"):
+        if key in p:
+            out[key] = p[key]
+    if "xen_platform_pci" in p:
+        out["xen_platform_pci"] = _defbool(p["xen_platform_pci"])
+    out["rdm"] = {}
+    return out
+
+
+_VNC_KEYS = ("vnc", "vnclisten", "vncpasswd", "vncdisplay", "vncunused")
+_SDL_KEYS = ("sdl", "opengl", "display", "xauthority")
+
+
+def _vnc(opts: dict[str, Any]) -> JSON:
+    out: JSON = {}
+    if "vnc" in opts:
+        out["enable"] = _defbool(opts["vnc"])
+    if "vnclisten" in opts:
+        out["listen"] = str(opts["vnclisten"])
+    if "vncpasswd" in opts:
+        out["passwd"] = str(opts["vncpasswd"])
+    if "vncdisplay" in opts and str(opts["vncdisplay"]).strip() != "":
+        out["display"] = int(opts["vncdisplay"])
+    if "vncunused" in opts:
+        out["findunused"] = _defbool(opts["vncunused"])
+    return out
+
+
+def _sdl(opts: dict[str, Any]) -> JSON:
+    out: JSON = {}
+    if "sdl" in opts:
+        out["enable"] = _defbool(opts["sdl"])
+    if "opengl" in opts:
+        out["opengl"] = _defbool(opts["opengl"])
+    if "display" in opts:
+        out["display"] = str(opts["display"])
+    if "xauthority" in opts:
+        out["xauthority"] = str(opts["xauthority"])
+    return out
+
+
+def vfb_json(devid: int, vfb: VfbSpec) -> JSON:
+    """One ``vfbs[]`` entry for a PV framebuffer."""
+    opts = dict(vfb.options)
+    out: JSON = {"devid": devid,
+                 "vnc": _vnc({k: opts[k] for k in _VNC_KEYS if k in opts}),
+                 "sdl": _sdl({k: opts[k] for k in _SDL_KEYS if k in opts})}
+    if "keymap" in opts:
+        out["keymap"] = opts["keymap"]
+    return out

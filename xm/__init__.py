@@ -1,0 +1,1 @@
+"""xm: the command line of xend."""
