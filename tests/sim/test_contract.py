@@ -1,0 +1,437 @@
+"""The hypervisor contract: what every backend does, sim and libxl alike.
+
+These tests only use the :class:`xend.hv.base.Hypervisor` interface and the
+``hv``/``events`` fixtures (see conftest.py), so the same suite runs against
+the simulator everywhere and against libxl in the Xen lab.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from conftest import GUEST_TIMEOUT, EventRecorder, hvm_config, pv_config
+
+from xend.errors import (DomainExists, DomainNotFound, HypervisorError,
+                         InvalidArgument, InvalidState, NotEnoughMemory)
+from xend.hv.base import Hypervisor
+
+MiB = 1024
+
+
+def running(hv: Hypervisor, **kw: object) -> int:
+    domid = hv.create(pv_config(**kw))   # type: ignore[arg-type]
+    hv.unpause(domid)
+    return domid
+
+
+# -- Domain-0 and the host ---------------------------------------------------
+def test_domain0_is_there(hv: Hypervisor) -> None:
+    dom0 = hv.domain_info(0)
+    assert dom0.name == "Domain-0"
+    assert dom0.uuid == "00000000-0000-0000-0000-000000000000"
+    assert dom0.running and not dom0.paused and not dom0.shutdown
+    assert dom0.start_time is None
+    assert hv.list_domains()[0].domid == 0
+
+
+def test_host_info(hv: Hypervisor) -> None:
+    info = hv.host_info()
+    assert info.nr_cpus >= 1
+    assert (info.xen_major, info.xen_minor) == (4, 17)
+    assert 0 < info.free_memory_kb < info.total_memory_kb
+    assert info.xen_scheduler == hv.scheduler()
+    assert "hvm" in info.xen_caps
+
+
+def test_dmesg_and_clear(hv: Hypervisor) -> None:
+    text = hv.dmesg()
+    assert "(XEN)" in text
+    assert hv.dmesg(clear=True) == text
+    assert "Xen version" not in hv.dmesg()
+
+
+# -- create and query --------------------------------------------------------
+def test_create_starts_paused_with_config_values(hv: Hypervisor) -> None:
+    config = pv_config("web1", mem_mib=256, maxmem_mib=512, vcpus=2,
+                       maxvcpus=4)
+    domid = hv.create(config)
+    assert domid > 0
+    info = hv.domain_info(domid)
+    assert info.name == "web1"
+    assert info.uuid == config["c_info"]["uuid"]
+    assert info.paused and not info.shutdown
+    assert info.state_string[2] == "p"
+    assert info.target_memkb == 256 * MiB
+    assert info.current_memkb == 256 * MiB
+    assert info.max_memkb >= 256 * MiB
+    assert (info.vcpu_max, info.vcpu_online) == (4, 2)
+    assert info.domain_type == "pv"
+    assert info.start_time is not None
+    assert abs(info.start_time - time.time()) < 60
+
+
+def test_domids_increase_and_are_not_reused(hv: Hypervisor) -> None:
+    first = hv.create(pv_config())
+    second = hv.create(pv_config())
+    assert second > first
+    hv.destroy(second)
+    third = hv.create(pv_config())
+    assert third > second
+
+
+def test_domain_config_has_defaults_filled(hv: Hypervisor) -> None:
+    config = pv_config("cfg", nics=[{"bridge": "xenbr0"}])
+    domid = hv.create(config)
+    got = hv.domain_config(domid)
+    assert got["c_info"]["name"] == "cfg"
+    assert got["c_info"]["uuid"] == config["c_info"]["uuid"]
+    assert got["b_info"]["target_memkb"] == 256 * MiB
+    nic = got["nics"][0]
+    assert nic["devid"] == 0
+    assert nic["mac"].startswith("00:16:3e:")
+
+
+def test_duplicate_name_refused_and_nothing_left(hv: Hypervisor) -> None:
+    hv.create(pv_config("dup"))
+    before = len(hv.list_domains())
+    with pytest.raises(DomainExists, match='"dup" already exists'):
+        hv.create(pv_config("dup"))
+    assert len(hv.list_domains()) == before
+
+
+@pytest.mark.parametrize("breakage", [
+    "no_union_key", "union_mismatch", "bad_type", "bad_enum", "bad_uuid",
+    "target_above_max", "avail_beyond_max", "affinity_beyond_host",
+    "weight_range", "cap_range", "no_kernel", "bad_vdev", "bad_mac",
+])
+def test_invalid_configs(hv: Hypervisor, breakage: str) -> None:
+    config = pv_config()
+    b_info = config["b_info"]
+    host_cpus = hv.host_info().nr_cpus
+    if breakage == "no_union_key":
+        del b_info["type.pv"]
+    elif breakage == "union_mismatch":
+        b_info["type.hvm"] = b_info.pop("type.pv")
+    elif breakage == "bad_type":
+        config["c_info"]["type"] = "xen"
+    elif breakage == "bad_enum":
+        config["on_crash"] = "explode"
+    elif breakage == "bad_uuid":
+        config["c_info"]["uuid"] = "not-a-uuid"
+    elif breakage == "target_above_max":
+        b_info["target_memkb"] = b_info["max_memkb"] * 2
+    elif breakage == "avail_beyond_max":
+        b_info["avail_vcpus"] = [0, 5]
+    elif breakage == "affinity_beyond_host":
+        b_info["vcpu_hard_affinity"] = [[host_cpus + 3]]
+    elif breakage == "weight_range":
+        b_info["sched_params"] = {"weight": 70000}
+    elif breakage == "cap_range":
+        b_info["sched_params"] = {"cap": 100 * b_info["max_vcpus"] + 1}
+    elif breakage == "no_kernel":
+        del b_info["kernel"]
+    elif breakage == "bad_vdev":
+        config["disks"] = [{"pdev_path": "/dev/null", "vdev": "floppy0"}]
+    elif breakage == "bad_mac":
+        config["nics"] = [{"mac": "00:16:3e:zz:00:01"}]
+    before = len(hv.list_domains())
+    with pytest.raises(InvalidArgument):
+        hv.create(config)
+    assert len(hv.list_domains()) == before
+
+
+def test_not_enough_memory(hv: Hypervisor) -> None:
+    free_mib = hv.host_info().free_memory_kb // MiB
+    with pytest.raises(NotEnoughMemory):
+        hv.create(pv_config(mem_mib=free_mib + 1024))
+
+
+def test_free_memory_accounts_for_domains(hv: Hypervisor) -> None:
+    before = hv.host_info().free_memory_kb
+    hv.create(pv_config(mem_mib=512))
+    assert before - hv.host_info().free_memory_kb >= 512 * MiB
+
+
+def test_unknown_domain(hv: Hypervisor) -> None:
+    for call in (lambda: hv.domain_info(4242), lambda: hv.destroy(4242),
+                 lambda: hv.pause(4242), lambda: hv.sched_get(4242),
+                 lambda: hv.set_memory_target(4242, 1024)):
+        with pytest.raises(DomainNotFound):
+            call()
+
+
+def test_domain0_cannot_be_destroyed_or_paused(hv: Hypervisor) -> None:
+    with pytest.raises(InvalidArgument):
+        hv.destroy(0)
+    with pytest.raises(InvalidArgument):
+        hv.pause(0)
+
+
+# -- pause, cpu time -----------------------------------------------------------
+def test_pause_unpause_and_counts(hv: Hypervisor) -> None:
+    domid = hv.create(pv_config())
+    hv.unpause(domid)
+    assert not hv.domain_info(domid).paused
+    with pytest.raises(InvalidState):
+        hv.unpause(domid)
+    hv.pause(domid)
+    hv.pause(domid)     # Xen counts pauses by the toolstack
+    hv.unpause(domid)
+    assert hv.domain_info(domid).paused
+    hv.unpause(domid)
+    assert not hv.domain_info(domid).paused
+
+
+def test_cpu_time_runs_only_while_running(hv: Hypervisor) -> None:
+    domid = hv.create(pv_config())
+    time.sleep(0.05)
+    assert hv.domain_info(domid).cpu_time_ns == 0
+    hv.unpause(domid)
+    time.sleep(0.2)
+    hv.pause(domid)
+    frozen = hv.domain_info(domid).cpu_time_ns
+    assert frozen > 0
+    time.sleep(0.1)
+    assert hv.domain_info(domid).cpu_time_ns == frozen
+    assert hv.domain_info(0).cpu_time_ns > 0
+
+
+def test_rename(hv: Hypervisor) -> None:
+    domid = hv.create(pv_config("old"))
+    hv.create(pv_config("taken"))
+    hv.rename(domid, "new")
+    assert hv.domain_info(domid).name == "new"
+    with pytest.raises(DomainExists):
+        hv.rename(domid, "taken")
+    hv.rename(domid, "new")     # its own name is fine
+
+
+# -- memory, vcpus, scheduler ------------------------------------------------
+def test_memory_target_and_max(hv: Hypervisor) -> None:
+    domid = hv.create(pv_config(mem_mib=256, maxmem_mib=512))
+    hv.set_memory_target(domid, 384 * MiB)
+    assert hv.domain_info(domid).target_memkb == 384 * MiB
+    with pytest.raises(InvalidArgument, match="maxmem"):
+        hv.set_memory_target(domid, 1024 * MiB)
+    with pytest.raises(InvalidArgument):
+        hv.set_max_memory(domid, 128 * MiB)
+    hv.set_max_memory(domid, 512 * MiB)
+    hv.set_memory_target(domid, 128 * MiB)
+    assert hv.domain_info(domid).target_memkb == 128 * MiB
+
+
+def test_vcpus_online(hv: Hypervisor) -> None:
+    domid = hv.create(pv_config(vcpus=2, maxvcpus=4))
+    hv.set_vcpus_online(domid, 3)
+    assert hv.domain_info(domid).vcpu_online == 3
+    vcpus = hv.list_vcpus(domid)
+    assert [v.online for v in vcpus] == [True, True, True, False]
+    assert vcpus[3].cpu == -1
+    with pytest.raises(InvalidArgument):
+        hv.set_vcpus_online(domid, 5)
+    with pytest.raises(InvalidArgument):
+        hv.set_vcpus_online(domid, 0)
+
+
+def test_vcpu_affinity(hv: Hypervisor) -> None:
+    host_cpus = hv.host_info().nr_cpus
+    domid = running(hv, vcpus=2)
+    hv.set_vcpu_affinity(domid, 1, [0])
+    vcpus = hv.list_vcpus(domid)
+    assert vcpus[1].affinity == (0,)
+    assert vcpus[1].cpu == 0
+    for vcpu in vcpus:
+        assert vcpu.cpu in vcpu.affinity
+    for bad in ([], [host_cpus]):
+        with pytest.raises(InvalidArgument):
+            hv.set_vcpu_affinity(domid, 0, bad)
+    with pytest.raises(InvalidArgument):
+        hv.set_vcpu_affinity(domid, 7, [0])
+
+
+def test_sched_params(hv: Hypervisor) -> None:
+    if hv.scheduler() not in ("credit", "credit2"):
+        pytest.skip("weight/cap need credit or credit2")
+    domid = hv.create(pv_config(vcpus=2))
+    params = hv.sched_get(domid)
+    assert (params.scheduler, params.weight, params.cap) == \
+        (hv.scheduler(), 256, 0)
+    hv.sched_set(domid, weight=512)
+    hv.sched_set(domid, cap=150)
+    params = hv.sched_get(domid)
+    assert (params.weight, params.cap) == (512, 150)
+    for kwargs in ({"weight": 0}, {"weight": 65536}, {"cap": -2},
+                   {"cap": 201}):
+        with pytest.raises(InvalidArgument):
+            hv.sched_set(domid, **kwargs)
+    assert hv.sched_get(domid).weight == 512
+
+
+# -- lifecycle events ------------------------------------------------------
+@pytest.mark.parametrize("reboot,reason", [(False, "poweroff"),
+                                           (True, "reboot")])
+def test_shutdown_event(hv: Hypervisor, events: EventRecorder,
+                        reboot: bool, reason: str) -> None:
+    domid = running(hv)
+    hv.shutdown(domid, reboot=reboot)
+    events.wait_for(lambda e: e.domid == domid and e.kind == "shutdown")
+    info = hv.domain_info(domid)
+    assert info.shutdown and info.shutdown_reason == reason
+    assert info.state_string[3] == "s"
+    assert events.of(domid) == [("shutdown", reason)]
+    with pytest.raises(InvalidState):
+        hv.shutdown(domid)
+
+
+def test_paused_guest_ignores_shutdown_until_unpaused(
+        hv: Hypervisor, events: EventRecorder) -> None:
+    domid = running(hv)
+    hv.pause(domid)
+    hv.shutdown(domid)
+    time.sleep(min(GUEST_TIMEOUT, 0.3))
+    assert not hv.domain_info(domid).shutdown
+    hv.unpause(domid)
+    events.wait_for(lambda e: e.domid == domid and e.kind == "shutdown")
+    assert hv.domain_info(domid).shutdown_reason == "poweroff"
+
+
+def test_destroy_gives_death_event(hv: Hypervisor,
+                                   events: EventRecorder) -> None:
+    domid = running(hv)
+    uuid = hv.domain_info(domid).uuid
+    hv.destroy(domid)
+    event = events.wait_for(lambda e: e.domid == domid and e.kind == "death")
+    assert event.uuid == uuid
+    with pytest.raises(DomainNotFound):
+        hv.domain_info(domid)
+
+
+def test_triggers_and_sysrq(hv: Hypervisor) -> None:
+    domid = running(hv)
+    with pytest.raises(InvalidArgument):
+        hv.send_trigger(domid, "bogus")
+    hv.send_trigger(domid, "nmi")
+    hv.send_sysrq(domid, "h")
+    with pytest.raises(InvalidArgument):
+        hv.send_sysrq(domid, "too long")
+
+
+def test_power_trigger_on_hvm(hv: Hypervisor, events: EventRecorder) -> None:
+    domid = hv.create(hvm_config())
+    hv.unpause(domid)
+    hv.send_trigger(domid, "power")
+    events.wait_for(lambda e: e.domid == domid and e.kind == "shutdown")
+    assert hv.domain_info(domid).shutdown_reason == "poweroff"
+
+
+# -- save / restore ------------------------------------------------------
+def test_save_restore_roundtrip(hv: Hypervisor, events: EventRecorder,
+                                tmp_path: Path) -> None:
+    domid = running(hv, vcpus=2, maxvcpus=3)
+    hv.set_vcpus_online(domid, 3)
+    hv.set_vcpu_affinity(domid, 0, [0])
+    hv.sched_set(domid, weight=1000)
+    time.sleep(0.05)
+    config = hv.domain_config(domid)
+    image = tmp_path / "dom.save"
+    with open(image, "wb") as stream:
+        hv.save(domid, stream)
+    info = hv.domain_info(domid)
+    assert info.shutdown and info.shutdown_reason == "suspend"
+    cpu_at_save = info.cpu_time_ns
+    events.wait_for(lambda e: e.domid == domid and e.reason == "suspend")
+    hv.destroy(domid)
+    with open(image, "rb") as stream:
+        new = hv.restore(config, stream)
+    assert new != domid
+    info = hv.domain_info(new)
+    assert info.paused and not info.shutdown
+    assert info.uuid == config["c_info"]["uuid"]
+    assert info.cpu_time_ns >= cpu_at_save
+    assert info.vcpu_online == 3
+    assert hv.list_vcpus(new)[0].affinity == (0,)
+    assert hv.sched_get(new).weight == 1000
+
+
+def test_save_then_resume(hv: Hypervisor, tmp_path: Path) -> None:
+    domid = running(hv)
+    with open(tmp_path / "img", "wb") as stream:
+        hv.save(domid, stream, live=True)
+    hv.resume(domid)
+    info = hv.domain_info(domid)
+    assert not info.shutdown and not info.paused
+    with pytest.raises(InvalidState):
+        hv.resume(domid)
+
+
+@pytest.mark.parametrize("damage", ["magic", "truncate", "flip", "empty"])
+def test_restore_corrupt_image(hv: Hypervisor, tmp_path: Path,
+                               damage: str) -> None:
+    domid = running(hv)
+    config = hv.domain_config(domid)
+    image = tmp_path / "img"
+    with open(image, "wb") as stream:
+        hv.save(domid, stream)
+    hv.destroy(domid)
+    data = bytearray(image.read_bytes())
+    if damage == "magic":
+        data[:4] = b"XXXX"
+    elif damage == "truncate":
+        data = data[:len(data) // 2]
+    elif damage == "flip":
+        data[len(data) // 2] ^= 0xFF
+    else:
+        data = bytearray()
+    image.write_bytes(bytes(data))
+    before = len(hv.list_domains())
+    with open(image, "rb") as stream, \
+            pytest.raises(HypervisorError, match="restore failed"):
+        hv.restore(config, stream)
+    assert len(hv.list_domains()) == before
+
+
+# -- devices and console ---------------------------------------------------
+def test_disk_hotplug(hv: Hypervisor) -> None:
+    domid = running(hv, disks=[{"pdev_path": "/dev/vg/a", "vdev": "xvda",
+                                "format": "raw", "readwrite": 1}])
+    added = hv.device_add(domid, "disk", {"pdev_path": "/dev/vg/b",
+                                          "vdev": "xvdb", "readwrite": 1})
+    assert added["vdev"] == "xvdb"
+    disks = {d["vdev"]: d for d in hv.device_list(domid, "disk")}
+    assert disks["xvda"]["devid"] == 51712
+    assert disks["xvdb"]["devid"] == 51728
+    assert disks["xvdb"]["frontend"].endswith("/device/vbd/51728")
+    assert "backend" in disks["xvdb"] and "state" in disks["xvdb"]
+    with pytest.raises(InvalidArgument):
+        hv.device_add(domid, "disk", {"pdev_path": "/dev/vg/c",
+                                      "vdev": "xvdb"})
+    hv.device_remove(domid, "disk", {"vdev": "xvdb"})
+    assert [d["vdev"] for d in hv.device_list(domid, "disk")] == ["xvda"]
+    with pytest.raises(InvalidArgument):
+        hv.device_remove(domid, "disk", {"vdev": "xvdz"})
+
+
+def test_nic_hotplug(hv: Hypervisor) -> None:
+    domid = running(hv, nics=[{"bridge": "xenbr0"}])
+    nic = hv.device_add(domid, "nic", {"bridge": "xenbr0"})
+    assert nic["devid"] == 1
+    assert nic["mac"].startswith("00:16:3e:")
+    fixed = hv.device_add(domid, "nic", {"mac": "00:16:3e:01:02:03"})
+    assert fixed["mac"] == "00:16:3e:01:02:03"
+    listed = hv.device_list(domid, "nic")
+    assert [n["devid"] for n in listed] == [0, 1, 2]
+    assert all("rref_tx" in n and "rref_rx" in n for n in listed)
+    hv.device_remove(domid, "nic", {"devid": 1})
+    assert [n["devid"] for n in hv.device_list(domid, "nic")] == [0, 2]
+    with pytest.raises(InvalidArgument):
+        hv.device_remove(domid, "nic", {"devid": 9})
+
+
+def test_console_path_is_a_tty(hv: Hypervisor) -> None:
+    domid = running(hv)
+    path = hv.console_path(domid)
+    assert os.path.exists(path)
+    assert hv.console_path(domid) == path

@@ -1,0 +1,301 @@
+"""The core of the simulated hypervisor: state, lock, persistence, queries.
+
+:class:`SimCore` owns the one lock that guards the state, the state file and
+its flock, the Xenstore mirror, the guest timer and the event dispatcher.
+Every change runs inside :meth:`SimCore._change`, which holds the lock,
+persists the state when the change succeeded and then, with the lock
+released, hands the change's events to the dispatcher.  The operations live
+in the mixins :mod:`.lifecycle` and :mod:`.resources`.
+
+Display of the state flags (``xm list``): Domain-0 is shown running
+(``r-----``: it is running the toolstack); a guest that is neither paused nor
+shut down is shown blocked (``-b----``), which is what an idle guest looks
+like on real Xen nearly all the time; deterministic output keeps tests and
+demos stable.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+from xenstore.store import Store
+
+from xend.errors import (DomainExists, DomainNotFound, HypervisorError,
+                         InvalidArgument, InvalidState)
+from xend.hv.base import DomainEvent, DomainInfo
+from xend.hv.sim import host, xs_keys
+from xend.hv.sim.console import Consoles
+from xend.hv.sim.guest import EventDispatcher, GuestTimer
+from xend.hv.sim.state import DomainState, SimState, StateFile
+from xend.hv.sim.validate import DOMID_FIRST_RESERVED
+
+log = logging.getLogger(__name__)
+
+SCHEDULERS = ("credit", "credit2", "null", "rtds", "arinc653")
+
+
+class SimCore:
+    kind = "sim"
+
+    def __init__(self, *, state_dir: str, host_memory_mib: int = 8192,
+                 host_cpus: int = 4, scheduler: str = "credit",
+                 dom0_memory_mib: int = 1024, store: Store | None = None,
+                 clock: Callable[[], float] = time.time,
+                 guest_shutdown_delay: float = 0.5) -> None:
+        if host_cpus < 1 or host_cpus > 4096:
+            raise InvalidArgument(f"host_cpus {host_cpus} out of range")
+        if scheduler not in SCHEDULERS:
+            raise InvalidArgument(f"unknown scheduler '{scheduler}' "
+                                  f"(choose from {', '.join(SCHEDULERS)})")
+        reserved_mib = host.XEN_RESERVED_KB // 1024
+        if dom0_memory_mib < 128 or \
+                dom0_memory_mib + reserved_mib > host_memory_mib:
+            raise InvalidArgument(
+                f"dom0 memory {dom0_memory_mib} MiB does not fit a host of "
+                f"{host_memory_mib} MiB (Xen keeps {reserved_mib} MiB)")
+        if guest_shutdown_delay < 0:
+            raise InvalidArgument("guest_shutdown_delay must be >= 0")
+        self._host_cpus = host_cpus
+        self._total_kb = host_memory_mib * 1024
+        self._scheduler = scheduler
+        self._dom0_memory_mib = dom0_memory_mib
+        self._store = store
+        self._clock = clock
+        self._delay = guest_shutdown_delay
+        self._lock = threading.RLock()
+        self._closed = False
+        self._events = EventDispatcher()
+        self._consoles = Consoles()
+        self._timer: GuestTimer | None = None
+        self._file = StateFile(state_dir)
+        self._file.lock()
+        try:
+            loaded = self._file.load()
+            self._state = loaded or self._boot()
+            if store is not None:
+                self._mirror_to_store()
+            with self._change():
+                self._apply_due(self._clock(), [])
+        except BaseException:
+            self._file.unlock()
+            raise
+        self._timer = GuestTimer(self._next_deadline, clock,
+                                 self.run_due_events)
+
+    # -- set-up ------------------------------------------------------------
+    def _boot(self) -> SimState:
+        """A freshly booted host: only Domain-0, and Xen's boot log."""
+        now = self._clock()
+        mem_kb = self._dom0_memory_mib * 1024
+        cpus = list(range(self._host_cpus))
+        dom0 = DomainState(
+            domid=0, uuid=xs_keys.DOM0_UUID, name="Domain-0",
+            domain_type="pv",
+            config={"c_info": {"type": "pv", "name": "Domain-0",
+                               "uuid": xs_keys.DOM0_UUID},
+                    "b_info": {"max_vcpus": self._host_cpus,
+                               "avail_vcpus": cpus, "max_memkb": mem_kb,
+                               "target_memkb": mem_kb, "type.pv": {}}},
+            static_max_kb=mem_kb, target_kb=mem_kb, current_kb=mem_kb,
+            hv_max_kb=mem_kb, max_vcpus=self._host_cpus, online=cpus,
+            affinity=[cpus] * self._host_cpus, pause_count=0, booted=True,
+            vcpu_time_ns=[0] * self._host_cpus, run_since=now)
+        state = SimState(host_boot_time=now, domains={0: dom0})
+        host.append_ring(state.console_ring, host.boot_log(
+            host_cpus=self._host_cpus, total_kb=self._total_kb,
+            scheduler=self._scheduler,
+            dom0_memory_mib=self._dom0_memory_mib))
+        return state
+
+    def _mirror_to_store(self) -> None:
+        """Xenstore is a mirror: rewrite keys of domains it lacks (a new
+        in-memory store after a restart); a real xenstored keeps them."""
+        assert self._store is not None
+        store = self._store
+        self._xs(lambda: xs_keys.write_dom0(
+            store, self._state.domains[0].target_kb))
+
+        def rewrite(dom: DomainState) -> None:
+            xs_keys.write_domain(store, dom)
+            if dom.booted:
+                xs_keys.guest_booted(store, dom)
+
+        for dom in self._state.domains.values():
+            if dom.domid == 0:
+                continue
+            if store.read(f"{xs_keys.dom_path(dom.domid)}/name") is None:
+                self._xs(functools.partial(rewrite, dom))
+
+    # -- the lock, persistence and events ----------------------------------
+    @contextmanager
+    def _change(self) -> Iterator[list[DomainEvent]]:
+        """Hold the lock for a change; persist it; then deliver events."""
+        events: list[DomainEvent] = []
+        with self._lock:
+            if self._closed:
+                raise HypervisorError("simulated hypervisor is closed")
+            yield events
+            self._file.save(self._state)
+        if self._timer is not None:
+            self._timer.kick()
+        if events:
+            self._events.emit(events)
+
+    def _xs(self, action: Callable[[], None]) -> Exception | None:
+        """A Xenstore update; failures are logged (the state is the truth)."""
+        if self._store is None:
+            return None
+        error = xs_keys.guarded(action)
+        if error is not None:
+            log.warning("simulator: Xenstore update failed: %s", error)
+        return error
+
+    def _log_xen(self, *lines: str) -> None:
+        host.append_ring(self._state.console_ring, list(lines))
+
+    # -- lookups -----------------------------------------------------------
+    def _get(self, domid: int) -> DomainState:
+        dom = self._state.domains.get(domid) if isinstance(domid, int) \
+            else None
+        if dom is None:
+            raise DomainNotFound(domid)
+        return dom
+
+    def _guest(self, domid: int, what: str) -> DomainState:
+        """A domain other than Domain-0 (which cannot be e.g. destroyed)."""
+        dom = self._get(domid)
+        if dom.domid == 0:
+            raise InvalidArgument(f"cannot {what} Domain-0")
+        return dom
+
+    def _live(self, domid: int, what: str) -> DomainState:
+        """A guest that has not shut down."""
+        dom = self._guest(domid, what)
+        if dom.shutdown_reason is not None:
+            raise InvalidState(
+                f"cannot {what} domain {domid}: it has shut down "
+                f"({dom.shutdown_reason})")
+        return dom
+
+    def _used_kb(self) -> int:
+        return sum(d.current_kb for d in self._state.domains.values())
+
+    def _free_kb(self) -> int:
+        return max(0, self._total_kb - host.XEN_RESERVED_KB
+                   - self._used_kb())
+
+    def _check_name(self, name: str, domid: int | None = None) -> None:
+        for dom in self._state.domains.values():
+            if dom.name == name and dom.domid != domid:
+                # libxl__domain_rename's wording (create goes through it).
+                raise DomainExists(
+                    f'Domain with name "{name}" already exists.')
+
+    def _alloc_domid(self, wanted: int | None) -> int:
+        domains = self._state.domains
+        if wanted is not None:
+            if wanted in domains:
+                raise HypervisorError(
+                    f"domain id {wanted} is already in use")
+            return wanted
+        # Xen's rover: increasing ids, wrapping below the reserved range,
+        # so a destroyed domain's id is not reused soon.
+        candidate = self._state.next_domid
+        for _ in range(DOMID_FIRST_RESERVED):
+            if candidate >= DOMID_FIRST_RESERVED:
+                candidate = 1
+            if candidate not in domains:
+                self._state.next_domid = candidate + 1
+                return candidate
+            candidate += 1
+        raise HypervisorError("no free domain id")
+
+    # -- guest reactions -------------------------------------------------
+    def _next_deadline(self) -> float | None:
+        with self._lock:
+            deadlines = [d.pending.deadline()
+                         for d in self._state.domains.values()
+                         if d.pending is not None and d.is_running]
+        known = [d for d in deadlines if d is not None]
+        return min(known) if known else None
+
+    def run_due_events(self) -> None:
+        """Apply guest reactions that are due by the clock (sim only; the
+        timer thread calls it too)."""
+        with self._change() as events:
+            self._apply_due(self._clock(), events)
+
+    def _apply_due(self, now: float, events: list[DomainEvent]) -> None:
+        for dom in list(self._state.domains.values()):
+            pending = dom.pending
+            if pending is None or not dom.is_running:
+                continue
+            deadline = pending.deadline()
+            if deadline is not None and deadline <= now:
+                self._enter_shutdown(dom, pending.reason, now, events)
+
+    def _enter_shutdown(self, dom: DomainState, reason: str, now: float,
+                        events: list[DomainEvent]) -> None:
+        dom.settle(now)
+        dom.shutdown_reason = reason
+        dom.pending = None
+        dom.control_request = None
+        dom.settle(now)
+        if reason == "crash":
+            self._log_xen(f"(XEN) domain_crash called for d{dom.domid}",
+                          f"(XEN) Domain {dom.domid} (vcpu#0) crashed on "
+                          f"cpu#{dom.affinity[0][0]}:")
+        events.append(DomainEvent("shutdown", dom.domid, dom.uuid, reason))
+
+    # -- queries -----------------------------------------------------------
+    def _info(self, dom: DomainState, now: float) -> DomainInfo:
+        return DomainInfo(
+            domid=dom.domid, uuid=dom.uuid, name=dom.name,
+            running=dom.domid == 0 and dom.is_running,
+            blocked=dom.domid != 0 and dom.is_running,
+            paused=dom.paused, shutdown=dom.shutdown_reason is not None,
+            dying=False, shutdown_reason=dom.shutdown_reason,
+            current_memkb=dom.current_kb, target_memkb=dom.target_kb,
+            max_memkb=dom.hv_max_kb, cpu_time_ns=sum(dom.vcpu_times(now)),
+            vcpu_max=dom.max_vcpus, vcpu_online=len(dom.online),
+            domain_type=dom.domain_type, start_time=dom.start_time)
+
+    def list_domains(self) -> list[DomainInfo]:
+        with self._lock:
+            now = self._clock()
+            return [self._info(d, now) for _, d in
+                    sorted(self._state.domains.items())]
+
+    def domain_info(self, domid: int) -> DomainInfo:
+        with self._lock:
+            return self._info(self._get(domid), self._clock())
+
+    # -- events and shutdown of the simulator ------------------------------
+    def watch_events(self, callback: Callable[[DomainEvent], None]) -> None:
+        self._events.set_callback(callback)
+
+    def flush_events(self, timeout: float = 5.0) -> bool:
+        """Wait until queued events reached the callback (sim only)."""
+        return self._events.flush(timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            now = self._clock()
+            for dom in self._state.domains.values():
+                dom.settle(now)
+            self._file.save(self._state)
+            self._closed = True
+        if self._timer is not None:
+            self._timer.stop()
+        self._events.flush(2.0)
+        self._events.stop()
+        self._consoles.close()
+        self._file.unlock()
+
