@@ -80,7 +80,8 @@ class LifecycleMixin(DomainServiceBase):
 
         Never leaves a half-created domain: any failure after the domain
         exists destroys it before the error propagates."""
-        domid = self.hv.create(to_libxl_json(entry.config))
+        domid = self.hv.create(to_libxl_json(
+            entry.config, self.hv.host_info().nr_cpus))
         try:
             with self.table.lock:
                 entry.domid = domid

@@ -75,7 +75,8 @@ class SaveRestoreMixin(DomainServiceBase):
                 entry.config = cfg
             self.check_name_free(cfg.name, str(cfg.uuid),
                                  allow_uuid=managed.uuid if managed else None)
-            domid = self.hv.restore(to_libxl_json(cfg), stream)
+            domid = self.hv.restore(
+                to_libxl_json(cfg, self.hv.host_info().nr_cpus), stream)
             try:
                 with self.table.lock:
                     entry.domid = domid

@@ -1,0 +1,18 @@
+#!/bin/sh
+# Create (or reuse) the project's virtualenv in .venv and install the project
+# into it, editable.  Usage: scripts/venv.sh [EXTRAS]   (e.g. "test")
+set -eu
+cd "$(dirname "$0")/.."
+PYTHON=${PYTHON:-python3}
+if ! $PYTHON -c 'import venv, ensurepip' 2>/dev/null; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        python3-venv python3-pip >/dev/null
+fi
+[ -x .venv/bin/python ] || $PYTHON -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip >/dev/null
+if [ -n "${1:-}" ]; then
+    .venv/bin/python -m pip install -q -e ".[$1]"
+else
+    .venv/bin/python -m pip install -q -e .
+fi
