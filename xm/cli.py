@@ -1,0 +1,202 @@
+"""click commands generated from the command table, with xm's getopt rules.
+
+xm 4.4 parsed options with Python's getopt, and scripts rely on its
+behaviour: GNU ordering (options may follow positionals, except for the
+``sched-credit*`` commands), any unique prefix of a long option (``--lo``
+for ``--long``), and getopt's own error texts (``option -x not
+recognized``).  :func:`normalize` enforces those rules and expands prefixes
+before click binds the values; :func:`invoke` then checks the arity, runs
+the argument parsers and calls the command's handler.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from xm.context import XmContext
+from xm.errors import XmUsageError
+from xm.spec import Command, Opt
+
+
+def _match_long(name: str, options: tuple[Opt, ...]) -> Opt:
+    longs = [o for o in options if o.long]
+    for opt in longs:
+        if opt.long == name:            # an exact name beats any prefix
+            return opt
+    found = [o for o in longs if o.long and o.long.startswith(name)]
+    if not found:
+        raise XmUsageError(f"option --{name} not recognized")
+    if len(found) > 1:
+        raise XmUsageError(f"option --{name} not a unique prefix")
+    return found[0]
+
+
+def _short(letter: str, options: tuple[Opt, ...]) -> Opt:
+    for opt in options:
+        if opt.short == letter:
+            return opt
+    raise XmUsageError(f"option -{letter} not recognized")
+
+
+def normalize(tokens: list[str], cmd: Command) -> list[str]:
+    """Check *tokens* as getopt would and spell long options in full.
+
+    Returns the tokens for click: positionals after a ``--`` (or, for a
+    non-GNU command, after the first positional) are passed behind ``--`` so
+    that click never reads them as options.
+    """
+    out: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(tokens):
+        tok = tokens[i]
+        i += 1
+        if tok == "--":
+            rest.extend(tokens[i:])
+            break
+        if tok.startswith("--"):
+            name, eq, value = tok[2:].partition("=")
+            opt = _match_long(name, cmd.options)
+            if opt.takes_value:
+                if not eq:
+                    if i >= len(tokens):
+                        raise XmUsageError(
+                            f"option --{opt.long} requires argument")
+                    value = tokens[i]
+                    i += 1
+                out.append(f"--{opt.long}={value}")
+            elif eq:
+                raise XmUsageError(
+                    f"option --{opt.long} must not have an argument")
+            else:
+                out.append(f"--{opt.long}")
+        elif tok.startswith("-") and tok != "-":
+            letters = tok[1:]
+            for j, letter in enumerate(letters):
+                opt = _short(letter, cmd.options)
+                if not opt.takes_value:
+                    out.append(f"-{letter}")
+                    continue
+                value = letters[j + 1:]
+                if not value:
+                    if i >= len(tokens):
+                        raise XmUsageError(
+                            f"option -{letter} requires argument")
+                    value = tokens[i]
+                    i += 1
+                out.extend([f"-{letter}", value])
+                break
+        elif cmd.gnu:
+            rest.append(tok)
+        else:                           # plain getopt stops here
+            rest.extend(tokens[i - 1:])
+            break
+    return out + (["--"] + rest if rest else [])
+
+
+def arity_message(cmd: Command) -> str:
+    lo, hi = cmd.arity
+    if hi == lo:
+        plural = "" if lo == 1 else "s"
+        return f"'xm {cmd.name}' requires {lo} argument{plural}.\n"
+    if hi is None:
+        plural = "" if lo == 1 else "s"
+        return f"'xm {cmd.name}' requires at least {lo} argument{plural}.\n"
+    return f"'xm {cmd.name}' requires between {lo} and {hi} arguments.\n"
+
+
+def bind(cmd: Command, positional: list[str],
+         options: dict[str, Any]) -> dict[str, Any]:
+    """The handler's keyword arguments; parsers may raise ValueError."""
+    lo, hi = cmd.arity
+    if len(positional) < lo or (hi is not None and len(positional) > hi):
+        raise XmUsageError(arity_message(cmd))
+    values: dict[str, Any] = {}
+    for index, arg in enumerate(cmd.args):
+        if arg.variadic:
+            values[arg.dest] = [arg.parser(a) for a in positional[index:]]
+        elif index < len(positional):
+            values[arg.dest] = arg.parser(positional[index])
+        else:
+            values[arg.dest] = None
+    for opt in cmd.options:
+        value = options.get(opt.dest)
+        if opt.takes_value:
+            values[opt.dest] = None if value is None else opt.parser(value)
+        else:
+            values[opt.dest] = bool(value)
+    return values
+
+
+def invoke(cmd: Command, xm: XmContext, positional: list[str],
+           options: dict[str, Any]) -> int:
+    values = bind(cmd, positional, options)
+    xm.command_name = cmd.name
+    xm.allowed_methods = cmd.methods
+    status = cmd.handler(xm, **values)
+    return 0 if status is None else int(status)
+
+
+class XmCommand(click.Command):
+    """A click command for one table entry (getopt rules applied first)."""
+
+    def __init__(self, spec: Command) -> None:
+        params: list[click.Parameter] = []
+        for opt in spec.options:
+            decls = [f"-{opt.short}"] if opt.short else []
+            decls += [f"--{opt.long}"] if opt.long else []
+            params.append(click.Option(decls + [opt.dest],
+                                       is_flag=not opt.takes_value,
+                                       default=None if opt.takes_value
+                                       else False))
+        params.append(click.Argument(["positional"], nargs=-1))
+        super().__init__(spec.name, params=params, callback=self._run,
+                         add_help_option=False,
+                         context_settings={
+                             "help_option_names": [],
+                             "allow_interspersed_args": spec.gnu})
+        self.spec = spec
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, normalize(list(args), self.spec))
+
+    def _run(self, positional: tuple[str, ...], **options: Any) -> int:
+        xm = click.get_current_context().find_object(XmContext)
+        assert xm is not None
+        return invoke(self.spec, xm, list(positional), options)
+
+
+class XmGroup(click.Group):
+    """The ``xm`` group: resolves names through the command table (exact,
+    deprecated alias with xm's warning, unique prefix) and builds only the
+    one click command that runs."""
+
+    def __init__(self) -> None:
+        super().__init__("xm", add_help_option=False, context_settings={
+            "help_option_names": [], "ignore_unknown_options": True,
+            "allow_interspersed_args": False})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from xm.commands import COMMANDS
+        return [c.name for c in COMMANDS]
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        from xm.commands import BY_NAME
+        spec = BY_NAME.get(name)
+        return XmCommand(spec) if spec else None
+
+    def resolve_command(self, ctx: click.Context, args: list[str]
+                        ) -> tuple[str | None, click.Command | None, list[str]]:
+        from xm.commands import deprecation_message, lookup
+        name = args[0]
+        spec, alias = lookup(name)
+        if spec is None:
+            raise XmUsageError(f"Subcommand {name} not found!")
+        xm = ctx.find_object(XmContext)
+        assert xm is not None
+        if alias is not None:
+            xm.err.write(deprecation_message(alias) + "\n")
+        xm.command_name = spec.name
+        return spec.name, XmCommand(spec), args[1:]

@@ -1,0 +1,93 @@
+"""``xm create`` and ``xm new``: build a domain config and hand it to xend.
+
+The config is built on the client side by :mod:`xm.config.loader` (Python
+config files are evaluated safely unless ``--python-config`` allows full
+Python), so relative paths and script variables are resolved where the
+user runs xm.  ``-n`` prints the ``(vm ...)`` SXP - or with ``--json`` the
+libxl JSON, as ``xl create -n`` does - without asking xend anything.
+Those modules are imported here, lazily, so that other commands start fast.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from xm.context import XmContext
+
+DEFAULT_CONFIG = "xmdefconfig"
+
+
+def split_arguments(words: list[str]) -> tuple[str | None, list[tuple[str, str]]]:
+    """``[FILE] [VAR=VALUE ...]``: the last bare word names the config
+    file (4.4 treated a bare word as ``--defconfig``), the rest are
+    variable assignments, in order."""
+    config: str | None = None
+    assignments: list[tuple[str, str]] = []
+    for word in words:
+        if "=" in word:
+            name, _, value = word.strip().partition("=")
+            assignments.append((name.strip(), value.strip()))
+        else:
+            config = word
+    return config, assignments
+
+
+def _build(xm: XmContext, words: list[str], defconfig: str | None,
+           config: str | None, path: str, python_config: bool,
+           quiet: bool) -> Any:
+    from xm.config.loader import build_config
+    bare, assignments = split_arguments(words)
+    name = bare or defconfig or DEFAULT_CONFIG
+    cfg, used = build_config(name, config, assignments, search_path=path,
+                             allow_python=python_config)
+    if used and not quiet:
+        xm.echo(f'Using config file "{used}".')
+    return cfg
+
+
+def _dry_run(xm: XmContext, cfg: Any, as_json: bool) -> None:
+    if as_json:
+        import json
+        from xend.model.libxl_json import to_libxl_json
+        doc = to_libxl_json(cfg)
+        xm.echo(doc if isinstance(doc, str) else json.dumps(doc, indent=4))
+        return
+    from xend.model.sxp import pretty
+    from xend.model.to_sxp import config_sxp
+    xm.out.write(pretty(config_sxp(cfg)))
+
+
+def _help_config(xm: XmContext) -> None:
+    from xm.config.loader import help_config
+    xm.out.write(help_config())
+
+
+def create(xm: XmContext, words: list[str], paused: bool, quiet: bool,
+           dryrun: bool, json: bool, path: str | None,
+           defconfig: str | None, config: str | None, help_config: bool,
+           python_config: bool) -> None:
+    if help_config:
+        _help_config(xm)
+        return
+    cfg = _build(xm, words, defconfig, config, path or ".:/etc/xen",
+                 python_config, quiet)
+    if dryrun:
+        _dry_run(xm, cfg, json)
+        return
+    rec = xm.call("xend.domain.create", cfg.to_dict(), paused)
+    if not quiet:
+        xm.echo(f"Started domain {rec.get('name')} (id={rec.get('domid')})")
+
+
+def new(xm: XmContext, words: list[str], quiet: bool, dryrun: bool,
+        json: bool, path: str | None, defconfig: str | None,
+        config: str | None, help_config: bool, python_config: bool) -> None:
+    if help_config:
+        _help_config(xm)
+        return
+    cfg = _build(xm, words, defconfig, config, path or ".:/etc/xen",
+                 python_config, quiet)
+    if dryrun:
+        _dry_run(xm, cfg, json)
+        return
+    xm.call("xend.domain.new", cfg.to_dict())

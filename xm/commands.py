@@ -1,0 +1,244 @@
+"""THE xm command table: every subcommand declared once.
+
+Each :class:`~xm.spec.Command` names its help group, 4.4 summary and usage,
+positional arguments with their parsers, options, the xend RPC methods its
+handler may call (checked at run time by :class:`xm.context.XmContext` and
+against :mod:`xend.rpc.api` by the tests), deprecated aliases and whether it
+appears in the short help.  The click commands (:mod:`xm.cli`), the help
+screens (:mod:`xm.helptext`) and the name lookup below are derived from it.
+"""
+
+from __future__ import annotations
+
+from xm import (cmd_create, cmd_domain, cmd_host, cmd_list, cmd_memory,
+                cmd_saverestore, cmd_sched, cmd_shutdown, cmd_vcpu)
+from xm.context import XmContext
+from xm.spec import Arg, Command, Opt
+from xm.units import parse_cpus_arg, parse_memory_mib, parse_vcpu_arg
+
+DOM = Arg("dom")
+DOMS = Arg("doms", variadic=True)
+PAUSED = Opt("paused", "Do not unpause domain after starting it",
+             short="p", long="paused")
+
+# Options of create and new (4.4 create.py; -c/-x/-s and VNC not yet).
+CONFIG_OPTIONS = (
+    Opt("help_config", "Print the available configuration variables "
+        "(vars) for the configuration script.", long="help_config"),
+    Opt("quiet", "Quiet.", short="q", long="quiet"),
+    Opt("path", "Search path for configuration scripts. The value of PATH "
+        "is a colon-separated directory list.", long="path",
+        metavar="PATH"),
+    Opt("defconfig", "Use the given Python configuration script.",
+        short="f", long="defconfig", metavar="FILE"),
+    Opt("config", "Domain configuration to use (SXP).", short="F",
+        long="config", metavar="FILE"),
+    Opt("dryrun", "Dry run - prints the resulting configuration in SXP "
+        "but does not create the domain.", short="n", long="dryrun"),
+    Opt("json", "With -n: print the libxl JSON configuration instead.",
+        long="json"),
+    Opt("python_config", "Evaluate the configuration file as full Python "
+        "(trusted files only).", long="python-config"),
+)
+
+
+def show_long_help(xm: XmContext, words: list[str]) -> None:
+    from xm.helptext import long_help
+    xm.out.write(long_help(COMMANDS))
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("create", "domain", "Create a domain based on <ConfigFile>.",
+       "<ConfigFile> [options] [vars]", cmd_create.create,
+       args=(Arg("words", variadic=True),),
+       options=(Opt("paused", "Leave the domain paused after it is "
+                    "created.", short="p", long="paused"),) + CONFIG_OPTIONS,
+       methods=("xend.domain.create",), essential=True,
+       usage_on_error=False),
+    Command("new", "domain", "Adds a domain to Xend domain management",
+       "<ConfigFile> [options] [vars]", cmd_create.new,
+       args=(Arg("words", variadic=True),), options=CONFIG_OPTIONS,
+       methods=("xend.domain.new",), essential=True, usage_on_error=False),
+    Command("delete", "domain", "Remove a domain from Xend domain management.",
+       "<DomainName>", cmd_domain.delete, args=(DOM,),
+       methods=("xend.domain.delete",), essential=True),
+    Command("destroy", "domain", "Terminate a domain immediately.", "<Domain>",
+       cmd_domain.destroy, args=(DOM,), methods=("xend.domain.destroy",),
+       essential=True),
+    Command("domid", "domain", "Convert a domain name to domain id.",
+       "<DomainName>", cmd_domain.domid, args=(DOM,),
+       methods=("xend.domain",)),
+    Command("domname", "domain", "Convert a domain id to domain name.",
+       "<DomId>", cmd_domain.domname, args=(DOM,), methods=("xend.domain",)),
+    Command("help", "", "Display this message.", "", show_long_help,
+       args=(Arg("words", variadic=True),), essential=True),
+    Command("list", "domain", "List information about all/some domains.",
+       "[options] [Domain, ...]", cmd_list.list_domains, args=(DOMS,),
+       options=(Opt("long", "Output all VM details in SXP", short="l",
+                    long="long"),
+                Opt("state", "Select only VMs with the specified state",
+                    long="state", metavar="<state>")),
+       methods=("xend.domain", "xend.domains_with_state"), essential=True),
+    Command("mem-max", "domain", "Set the maximum amount reservation for a "
+       "domain.", "<Domain> <Mem>", cmd_memory.set_memory_max,
+       args=(DOM, Arg("mem", parse_memory_mib)),
+       methods=("xend.domain.maxmem_set",)),
+    Command("mem-set", "domain", "Set the current memory usage for a domain.",
+       "<Domain> <Mem>", cmd_memory.set_memory_target,
+       args=(DOM, Arg("mem", parse_memory_mib)),
+       methods=("xend.domain.setMemoryTarget",), aliases=("balloon",),
+       essential=True),
+    Command("pause", "domain", "Pause execution of a domain.", "<Domain>",
+       cmd_domain.pause, args=(DOM,), methods=("xend.domain.pause",),
+       essential=True),
+    Command("reboot", "domain", "Reboot a domain.", "<Domain> [-wa]",
+       cmd_shutdown.reboot, args=(Arg("dom", optional=True),),
+       options=(Opt("all", "Reboot all domains (except Domain-0).",
+                    short="a", long="all"),
+                Opt("wait", "Wait for the reboot to complete.", short="w",
+                    long="wait")),
+       methods=("xend.domain", "xend.domains_with_state",
+                "xend.domain.getRestartCount", "xend.domain.shutdown"),
+       essential=True),
+    Command("rename", "domain", "Rename a domain.", "<Domain> <NewDomainName>",
+       cmd_domain.rename, args=(DOM, Arg("new_name")),
+       methods=("xend.domain.setName",)),
+    Command("reset", "domain", "Reset a domain.", "<Domain>", cmd_domain.reset,
+       args=(DOM,), methods=("xend.domain.reset",), essential=True),
+    Command("restore", "domain", "Restore a domain from a saved state.",
+       "<CheckpointFile> [-p]", cmd_saverestore.restore,
+       args=(Arg("path"),),
+       options=(Opt("paused", "Do not unpause domain after restoring it",
+                    short="p", long="paused"),),
+       methods=("xend.domain.restore",), essential=True),
+    Command("resume", "domain", "Resume a Xend managed domain", "<DomainName>",
+       cmd_domain.resume, args=(DOM,),
+       options=(Opt("paused", "Do not unpause domain after resuming it",
+                    short="p", long="paused"),),
+       methods=("xend.domain.resume",), essential=True),
+    Command("save", "domain", "Save a domain state to restore later.",
+       "[-c] <Domain> <CheckpointFile>", cmd_saverestore.save,
+       args=(DOM, Arg("path")),
+       options=(Opt("checkpoint", "Leave domain running after creating "
+                    "snapshot", short="c", long="checkpoint"),),
+       methods=("xend.domain.save",), essential=True),
+    Command("shutdown", "domain", "Shutdown a domain.", "<Domain> [-waRH]",
+       cmd_shutdown.shutdown, args=(Arg("dom", optional=True),),
+       options=(Opt("all", "Shutdown all domains (except Domain-0).",
+                    short="a", long="all"),
+                Opt("wait", "Wait for shutdown to complete.", short="w",
+                    long="wait"),
+                Opt("halt", "Shutdown without reboot.", short="H",
+                    long="halt"),
+                Opt("reboot", "Shutdown and reboot.", short="R",
+                    long="reboot")),
+       methods=("xend.domain", "xend.domains_with_state",
+                "xend.domain.getRestartCount", "xend.domain.shutdown"),
+       essential=True),
+    Command("start", "domain", "Start a Xend managed domain", "<DomainName>",
+       cmd_domain.start, args=(DOM,), options=(PAUSED,),
+       methods=("xend.domain.start",), essential=True),
+    Command("suspend", "domain", "Suspend a Xend managed domain", "<DomainName>",
+       cmd_domain.suspend, args=(DOM,), methods=("xend.domain.suspend",),
+       essential=True),
+    Command("sysrq", "domain", "Send a sysrq to a domain.", "<Domain> <letter>",
+       cmd_domain.sysrq, args=(DOM, Arg("letter")),
+       methods=("xend.domain.send_sysrq",)),
+    Command("trigger", "domain", "Send a trigger to a domain.",
+       "<Domain> <nmi|reset|init|s3resume|power> [<VCPU>]",
+       cmd_domain.trigger,
+       args=(DOM, Arg("trigger"), Arg("vcpu", int, optional=True)),
+       methods=("xend.domain.send_trigger",)),
+    Command("unpause", "domain", "Unpause a paused domain.", "<Domain>",
+       cmd_domain.unpause, args=(DOM,), methods=("xend.domain.unpause",),
+       essential=True),
+    Command("uptime", "domain", "Print uptime for all/some domains.",
+       "[-s] [Domain, ...]", cmd_list.uptime, args=(DOMS,),
+       options=(Opt("short", "Short output (like uptime(1))", short="s",
+                    long="short"),),
+       methods=("xend.domain", "xend.domains_with_state"), essential=True),
+    Command("vcpu-list", "domain", "List the VCPUs for all/some domains.",
+       "[Domain, ...]", cmd_vcpu.list_vcpus, args=(DOMS,),
+       methods=("xend.domain", "xend.domains_with_state",
+                "xend.domain.getVCPUInfo")),
+    Command("vcpu-pin", "domain", "Set which CPUs a VCPU can use.",
+       "<Domain> <VCPU|all> <CPUs|all>", cmd_vcpu.pin_vcpu,
+       args=(DOM, Arg("vcpu", parse_vcpu_arg), Arg("cpus", parse_cpus_arg)),
+       methods=("xend.domain.pincpu",)),
+    Command("vcpu-set", "domain", "Set the number of active VCPUs allowed for "
+       "the domain.", "<Domain> <vCPUs>", cmd_vcpu.set_vcpus,
+       args=(DOM, Arg("vcpus", int)), methods=("xend.domain.setVCpuCount",),
+       aliases=("set-vcpus",), essential=True),
+    # -- host ----------------------------------------------------------
+    Command("dmesg", "host", "Read and/or clear Xend's message buffer.",
+       "[-c|--clear]", cmd_host.dmesg,
+       options=(Opt("clear", "Clear dmesg buffer as well as printing it",
+                    short="c", long="clear"),),
+       methods=("xend.node.dmesg.info", "xend.node.dmesg.clear")),
+    Command("info", "host", "Get information about Xen host.", "",
+       cmd_host.info, methods=("xend.node.info",)),
+    Command("log", "host", "Print Xend log", "", cmd_host.log,
+       methods=("xend.node.log",)),
+    # -- scheduler (plain getopt: options must come first) ----------------
+    Command("sched-credit2", "scheduler", "Get/set credit2 scheduler "
+       "parameters.", "[-d <Domain> [-w[=WEIGHT]]", cmd_sched.sched_credit2,
+       options=(Opt("domain", "Domain to modify", short="d", long="domain",
+                    metavar="DOMAIN"),
+                Opt("weight", "Weight (int)", short="w", long="weight",
+                    metavar="WEIGHT", parser=int)),
+       methods=("xend.node.scheduler", "xend.domain",
+                "xend.domains_with_state", "xend.domain.sched_credit2_get",
+                "xend.domain.sched_credit2_set"), gnu=False),
+    Command("sched-credit", "scheduler", "Get/set credit scheduler parameters.",
+       "[-d <Domain> [-w[=WEIGHT]|-c[=CAP]]]", cmd_sched.sched_credit,
+       options=(Opt("domain", "Domain to modify", short="d", long="domain",
+                    metavar="DOMAIN"),
+                Opt("weight", "Weight (int)", short="w", long="weight",
+                    metavar="WEIGHT", parser=int),
+                Opt("cap", "Cap (int)", short="c", long="cap",
+                    metavar="CAP", parser=int)),
+       methods=("xend.node.scheduler", "xend.domain",
+                "xend.domains_with_state", "xend.domain.sched_credit_get",
+                "xend.domain.sched_credit_set"), gnu=False),
+    Command("sched-sedf", "scheduler", "Get/set EDF parameters.",
+       "<Domain> [options]", cmd_sched.sched_sedf,
+       args=(Arg("dom", optional=True),),
+       options=(Opt("period", "Relative deadline(ms)", short="p",
+                    long="period", metavar="MS"),
+                Opt("slice", "Worst-case execution time(ms). "
+                    "(slice < period)", short="s", long="slice",
+                    metavar="MS"),
+                Opt("latency", "Scaled period (ms) when domain performs "
+                    "heavy I/O", short="l", long="latency", metavar="MS"),
+                Opt("extratime", "Flag (0 or 1) controls if domain can run "
+                    "in extra time.", short="e", long="extratime",
+                    metavar="FLAG"),
+                Opt("weight", "CPU Period/slice (do not set with "
+                    "--period/--slice)", short="w", long="weight",
+                    metavar="FLOAT")),
+       methods=("xend.node.scheduler",)),
+)
+
+BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
+ALIASES: dict[str, str] = {a: c.name for c in COMMANDS for a in c.aliases}
+
+
+def lookup(name: str) -> tuple[Command | None, str | None]:
+    """4.4's order: exact name, deprecated alias (returned as the second
+    item, so the caller can warn), then a unique prefix of >= 2 chars.
+    ``help`` is never reached by prefix, as in 4.4."""
+    if name in BY_NAME:
+        return BY_NAME[name], None
+    if name in ALIASES:
+        return BY_NAME[ALIASES[name]], name
+    if len(name) > 1:
+        found = [c for c in COMMANDS
+                 if c.name != "help" and c.name.startswith(name)]
+        if len(found) == 1:
+            return found[0], None
+    return None, None
+
+
+def deprecation_message(alias: str) -> str:
+    return (f"Command {alias} is deprecated.  "
+            f"Please use xm {ALIASES[alias]} instead.")
