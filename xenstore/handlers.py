@@ -130,7 +130,9 @@ def do_set_perms(e: Engine, c: Connection, tx: Transaction | None,
     if name.startswith("@"):
         special = e.special_perms.get(name)
         if special is None:
-            raise XsError("EINVAL")
+            # The C daemon means EINVAL but returns a stale errno, which
+            # is ENOENT from its preceding database lookups.
+            raise XsError("ENOENT")
         if e.access(c, special) & (P.WRITE | P.OWNER) != P.WRITE | P.OWNER:
             raise XsError("EACCES")
         e.special_perms[name] = list(new)
