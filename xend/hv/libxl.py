@@ -1,0 +1,264 @@
+"""The libxl backend: the Hypervisor interface on a real Xen host.
+
+:class:`LibxlHypervisor` drives libxl through :mod:`bindings`.  It does no
+work when constructed: the libxl context is opened on first use (so
+``make_hypervisor("libxl")`` works anywhere and the first call says "libxl
+is not available: ..." where there is no Xen).  The context is shared by
+all threads; every call blocks in libxl with the GIL released.
+
+Like libxl itself this backend leaves new domains paused, never applies
+``on_poweroff``/``on_reboot``/``on_crash`` (xend does, on the DomainEvents
+from :meth:`watch_events`), and writes no Xenstore keys of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import BinaryIO
+
+from bindings.errors import ERROR_NOPARAVIRT, libxl_rc
+from bindings.libxl import Libxl
+from xend.errors import InvalidArgument, InvalidState, NotSupported, XendError
+from xend.hv import libxl_convert as convert
+from xend.hv.base import (JSON, DomainInfo, EventCallback, HostInfo,
+                          SchedParams, VcpuInfo)
+from xend.hv.libxl_events import EventPump
+
+log = logging.getLogger("xend.hv.libxl")
+
+
+class LibxlHypervisor:
+    """Hypervisor backend on libxl (Xen 4.17+)."""
+
+    kind = "libxl"
+
+    def __init__(self, *, module_path: str | None = None,
+                 log_level: int | None = None,
+                 libxl: Libxl | None = None) -> None:
+        """``module_path``: an explicitly built ``_libxl_cffi`` module file
+        (default: ``bindings._libxl_cffi``); ``log_level``: least
+        xentoollog level formatted (default from the "xend.libxl" logger);
+        ``libxl``: an open :class:`Libxl` to use instead of opening one."""
+        self._module_path = module_path
+        self._log_level = log_level
+        self._xl_obj = libxl
+        self._open_lock = threading.Lock()
+        self._pump: EventPump | None = None
+
+    @property
+    def _xl(self) -> Libxl:
+        if self._xl_obj is None:
+            with self._open_lock:
+                if self._xl_obj is None:
+                    self._xl_obj = Libxl(module_path=self._module_path,
+                                         log_level=self._log_level)
+        return self._xl_obj
+
+    def _arm(self, domid: int) -> None:
+        if self._pump is not None:
+            self._pump.arm(domid)
+
+    # -- host ------------------------------------------------------------
+    def host_info(self) -> HostInfo:
+        xl = self._xl
+        return convert.host_info(xl.physinfo(), xl.version_info(),
+                                 xl.scheduler())
+
+    def scheduler(self) -> str:
+        return self._xl.scheduler()
+
+    def dmesg(self, clear: bool = False) -> str:
+        return self._xl.console_read(clear)
+
+    # -- domains: query --------------------------------------------------
+    def _domain_info(self, dominfo: JSON) -> DomainInfo:
+        xl = self._xl
+        domid = int(dominfo.get("domid", 0))
+        try:
+            target: int | None = xl.memory_target(domid)
+        except XendError:
+            target = None    # no memory/target (yet): current memory
+        info = convert.domain_info(
+            dominfo, name=xl.domid_to_name(domid), target_memkb=target,
+            start_time=xl.start_time(domid) if domid else None)
+        self._arm(domid)
+        return info
+
+    def list_domains(self) -> list[DomainInfo]:
+        return [self._domain_info(d) for d in self._xl.list_domains()]
+
+    def domain_info(self, domid: int) -> DomainInfo:
+        return self._domain_info(self._xl.domain_info(domid))
+
+    def domain_config(self, domid: int) -> JSON:
+        return self._xl.domain_config(domid)
+
+    # -- domains: lifecycle ----------------------------------------------
+    def create(self, config: JSON) -> int:
+        domid = self._xl.create(config)
+        self._arm(domid)
+        return domid
+
+    def destroy(self, domid: int) -> None:
+        self._xl.destroy(domid)
+
+    def shutdown(self, domid: int, reboot: bool = False) -> None:
+        try:
+            if reboot:
+                self._xl.reboot(domid)
+            else:
+                self._xl.shutdown(domid)
+        except InvalidState as exc:
+            if libxl_rc(exc) != ERROR_NOPARAVIRT:
+                raise
+            # No PV control interface (HVM without PV drivers): press the
+            # ACPI power button / reset line, as `xl shutdown -F` does.
+            trigger = "reset" if reboot else "power"
+            log.info("domain %d has no PV drivers; sending the %s trigger",
+                     domid, trigger)
+            self._xl.send_trigger(domid, trigger, 0)
+
+    def send_trigger(self, domid: int, trigger: str, vcpu: int = 0) -> None:
+        self._xl.send_trigger(domid, trigger, vcpu)
+
+    def send_sysrq(self, domid: int, key: str) -> None:
+        self._xl.send_sysrq(domid, key)
+
+    def pause(self, domid: int) -> None:
+        self._xl.pause(domid)
+
+    def unpause(self, domid: int) -> None:
+        self._xl.unpause(domid)
+
+    def rename(self, domid: int, new_name: str) -> None:
+        if not new_name:
+            raise InvalidArgument("a domain name may not be empty")
+        self._xl.rename(domid, new_name)
+
+    # -- save / restore --------------------------------------------------
+    def _require_suspend(self) -> None:
+        if self._xl.has_feature("NO_SUSPEND_RESUME"):
+            raise NotSupported("save/restore is not supported by libxl on "
+                               "this architecture")
+
+    def save(self, domid: int, stream: BinaryIO, live: bool = False) -> None:
+        """libxl_domain_suspend to the stream's fd (libxl stream v2)."""
+        self._require_suspend()
+        stream.flush()                      # our bytes before libxl's
+        fd = stream.fileno()
+        self._xl.suspend(domid, fd, live=live)
+        if stream.seekable():               # keep the file object in step
+            stream.seek(os.lseek(fd, 0, os.SEEK_CUR))
+
+    def resume(self, domid: int) -> None:
+        """Cooperative resume (suspend_cancel) of a saved domain.
+
+        A no-op when the domain is not suspended (e.g. the save failed
+        before the guest suspended), so callers may always call it.
+        """
+        info = self._xl.domain_info(domid)
+        if not (info.get("shutdown") and
+                info.get("shutdown_reason") == "suspend"):
+            return
+        self._xl.resume(domid, suspend_cancel=True)
+        if self._pump is not None:
+            self._pump.rearm(domid)
+
+    def restore(self, config: JSON, stream: BinaryIO) -> int:
+        """libxl_domain_create_restore from the stream's fd, left paused."""
+        self._require_suspend()
+        fd = _fd_at_logical_position(stream)
+        domid = self._xl.restore(config, fd)
+        self._arm(domid)
+        return domid
+
+    # -- memory, vcpus, scheduling ---------------------------------------
+    def set_memory_target(self, domid: int, target_kb: int) -> None:
+        if target_kb <= 0:
+            raise InvalidArgument(f"invalid memory target {target_kb} KiB")
+        self._xl.set_memory_target(domid, target_kb)
+
+    def set_max_memory(self, domid: int, max_kb: int) -> None:
+        if max_kb <= 0:
+            raise InvalidArgument(f"invalid maximum memory {max_kb} KiB")
+        self._xl.set_max_memory(domid, max_kb)
+
+    def set_vcpus_online(self, domid: int, count: int) -> None:
+        vcpu_max = self.domain_info(domid).vcpu_max
+        if not 1 <= count <= vcpu_max:
+            raise InvalidArgument(f"cannot set {count} vcpus online: the "
+                                  f"domain has 1..{vcpu_max}")
+        self._xl.set_vcpus_online(domid, list(range(count)), vcpu_max)
+
+    def list_vcpus(self, domid: int) -> list[VcpuInfo]:
+        return [convert.vcpu_info(v) for v in self._xl.list_vcpus(domid)]
+
+    def set_vcpu_affinity(self, domid: int, vcpu: int,
+                          cpus: list[int]) -> None:
+        if not cpus:
+            raise InvalidArgument("an affinity needs at least one cpu")
+        self._xl.set_vcpu_affinity(domid, vcpu, cpus)
+
+    def sched_get(self, domid: int) -> SchedParams:
+        return convert.sched_params(*self._xl.sched_params(domid))
+
+    def sched_set(self, domid: int, weight: int | None = None,
+                  cap: int | None = None) -> None:
+        scheduler, _, _ = self._xl.sched_params(domid)
+        if scheduler not in ("credit", "credit2"):
+            raise NotSupported(f"weight and cap are not parameters of the "
+                               f"{scheduler} scheduler")
+        if weight is not None and not 1 <= weight <= 65535:
+            raise InvalidArgument(f"weight {weight} is out of range 1..65535")
+        if cap is not None and cap < 0:
+            raise InvalidArgument(f"cap {cap} may not be negative")
+        self._xl.set_sched_params(domid, weight, cap)
+
+    # -- devices -----------------------------------------------------------
+    def device_add(self, domid: int, kind: str, device: JSON) -> JSON:
+        return self._xl.device_add(domid, kind, device)
+
+    def device_remove(self, domid: int, kind: str, device: JSON,
+                      force: bool = False) -> None:
+        self._xl.device_remove(domid, kind, device, force)
+
+    def device_list(self, domid: int, kind: str) -> list[JSON]:
+        return self._xl.device_list(domid, kind)
+
+    def console_path(self, domid: int) -> str:
+        return self._xl.primary_console_tty(domid)
+
+    # -- events ------------------------------------------------------------
+    def watch_events(self, callback: EventCallback) -> None:
+        """Start the event thread and arm every existing guest."""
+        if self._pump is not None:
+            raise InvalidState("already watching domain events")
+        pump = EventPump(self._xl, callback)
+        pump.start()
+        self._pump = pump
+        for dominfo in self._xl.list_domains():
+            pump.arm(int(dominfo.get("domid", 0)))
+
+    def close(self) -> None:
+        pump, self._pump = self._pump, None
+        if pump is not None:
+            pump.stop()
+        with self._open_lock:
+            xl, self._xl_obj = self._xl_obj, None
+        if xl is not None:
+            xl.close()
+
+
+def _fd_at_logical_position(stream: BinaryIO) -> int:
+    """The stream's fd, positioned where the caller's reading stopped.
+
+    A buffered reader may have read past what it handed out; for a
+    seekable file the OS offset is moved back to the logical position.  A
+    pipe cannot be rewound, so it must come unbuffered (or untouched).
+    """
+    fd = stream.fileno()
+    if stream.seekable():
+        os.lseek(fd, stream.tell(), os.SEEK_SET)
+    return fd

@@ -1,0 +1,115 @@
+"""Domain shutdown/death events for the libxl backend.
+
+libxl does not act on a guest's shutdown (``on_poweroff`` etc.); xend does,
+so it must hear of every one.  :class:`EventPump` keeps one
+``libxl_evenable_domain_death`` evgen per domain and a dedicated thread
+blocked in libxl's event loop (with a wake-up pipe so :meth:`stop` can end
+it), and turns libxl events into :class:`DomainEvent` callbacks.
+
+libxl reports one shutdown per evgen, never a second one, even if the
+domain is resumed after a save; :meth:`rearm` replaces the evgen after a
+resume so the next shutdown is reported too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+from bindings.events import LibxlEvent
+from bindings.libxl import Libxl
+from xend.errors import DomainNotFound, XendError
+from xend.hv.base import DomainEvent, EventCallback
+
+log = logging.getLogger("xend.hv.libxl")
+
+
+class EventPump:
+    """Delivers DomainEvents for the domains it has armed."""
+
+    def __init__(self, xl: Libxl, callback: EventCallback) -> None:
+        self._xl = xl
+        self._callback = callback
+        self._lock = threading.Lock()
+        self._armed: dict[int, Any] = {}     # domid -> evgen
+        self._wake_r, self._wake_w = os.pipe()
+        self._thread = threading.Thread(target=self._run,
+                                        name="libxl-events", daemon=True)
+        self._stopping = False
+
+    # -- arming ------------------------------------------------------------
+    def arm(self, domid: int) -> None:
+        """Report this domain's shutdown and death (idempotent)."""
+        if domid == 0:
+            return
+        with self._lock:
+            if self._stopping or domid in self._armed:
+                return
+            try:
+                self._armed[domid] = self._xl.enable_domain_death(domid, domid)
+            except DomainNotFound:
+                pass
+
+    def rearm(self, domid: int) -> None:
+        """A fresh evgen for a domain that was shut down and resumed."""
+        with self._lock:
+            old = self._armed.pop(domid, None)
+        if old is not None:
+            self._xl.disable_domain_death(old)
+        self.arm(domid)
+
+    def _disarm(self, domid: int) -> None:
+        with self._lock:
+            evgen = self._armed.pop(domid, None)
+        if evgen is not None:
+            self._xl.disable_domain_death(evgen)
+
+    # -- the thread --------------------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                event = self._xl.wait_event(self._wake_r)
+            except XendError as exc:
+                # libxl's poller failing is a "disaster": nothing to retry
+                log.error("libxl event loop failed: %s", exc)
+                return
+            if event is None:     # woken by stop()
+                return
+            self._dispatch(event)
+
+    def _dispatch(self, event: LibxlEvent) -> None:
+        if event.type == "domain_shutdown":
+            out = DomainEvent("shutdown", event.domid, event.uuid,
+                              event.shutdown_reason)
+        elif event.type == "domain_death":
+            self._disarm(event.domid)
+            out = DomainEvent("death", event.domid, event.uuid)
+        else:
+            log.debug("ignoring libxl event %s for domain %d", event.type,
+                      event.domid)
+            return
+        try:
+            self._callback(out)
+        except Exception:
+            log.exception("domain event callback failed for %s", out)
+
+    def stop(self) -> None:
+        """End the thread, disarm every domain, close the pipe."""
+        with self._lock:
+            if self._stopping:
+                return
+            self._stopping = True
+        os.write(self._wake_w, b"x")
+        if self._thread.is_alive():
+            self._thread.join()
+        with self._lock:
+            armed, self._armed = self._armed, {}
+        for evgen in armed.values():
+            self._xl.disable_domain_death(evgen)
+        os.close(self._wake_r)
+        os.close(self._wake_w)
