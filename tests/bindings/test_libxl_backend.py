@@ -1,0 +1,263 @@
+"""LibxlHypervisor's own logic, with a fake Libxl injected (no Xen).
+
+What libxl does is not simulated here; these tests pin down what the
+backend adds: the interface, the PV-less shutdown fallback, argument
+checks, resume/re-arm, fd positioning for save/restore, and event
+delivery through the pump.
+"""
+
+from __future__ import annotations
+
+import inspect
+import os
+import queue
+import select
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bindings.errors import error_for
+from bindings.events import LibxlEvent
+from xend import errors as xe
+from xend.hv.base import DomainEvent, Hypervisor
+from xend.hv.libxl import LibxlHypervisor
+
+
+class FakeLibxl:
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+        self.fail: dict[str, BaseException] = {}
+        self.dominfo: dict[int, dict[str, Any]] = {
+            5: {"domid": 5, "vcpu_max_id": 3, "running": True}}
+        self.sched = ("credit2", 256, 0)
+        self.events: queue.Queue[LibxlEvent] = queue.Queue()
+        self.closed = False
+
+    def _call(self, name: str, *args: Any) -> None:
+        self.calls.append((name, *args))
+        if name in self.fail:
+            raise self.fail[name]
+
+    def shutdown(self, domid: int) -> None:
+        self._call("shutdown", domid)
+
+    def reboot(self, domid: int) -> None:
+        self._call("reboot", domid)
+
+    def send_trigger(self, domid: int, trigger: str, vcpu: int) -> None:
+        self._call("send_trigger", domid, trigger, vcpu)
+
+    def domain_info(self, domid: int) -> dict[str, Any]:
+        if domid not in self.dominfo:
+            raise error_for(-21, "libxl_domain_info", domid)
+        return self.dominfo[domid]
+
+    def list_domains(self) -> list[dict[str, Any]]:
+        return [{"domid": 0}, *self.dominfo.values()]
+
+    def memory_target(self, domid: int) -> int:
+        return 1024
+
+    def domid_to_name(self, domid: int) -> str:
+        return f"dom{domid}"
+
+    def start_time(self, domid: int) -> int:
+        return 1700000000
+
+    def resume(self, domid: int, suspend_cancel: bool = True) -> None:
+        self._call("resume", domid, suspend_cancel)
+
+    def set_vcpus_online(self, domid: int, online: list[int],
+                         nbits: int) -> None:
+        self._call("set_vcpus_online", domid, online, nbits)
+
+    def sched_params(self, domid: int) -> tuple[str, int, int]:
+        return self.sched
+
+    def set_sched_params(self, domid: int, weight: Any, cap: Any) -> None:
+        self._call("set_sched_params", domid, weight, cap)
+
+    def has_feature(self, name: str) -> bool:
+        return False
+
+    def suspend(self, domid: int, fd: int, live: bool = False) -> None:
+        self._call("suspend", domid, live)
+        os.write(fd, b"LibxlFmt-stream")
+
+    def restore(self, config: dict[str, Any], fd: int) -> int:
+        self._call("restore", os.lseek(fd, 0, os.SEEK_CUR), os.read(fd, 100))
+        return 8
+
+    def create(self, config: dict[str, Any]) -> int:
+        self._call("create")
+        return 7
+
+    def enable_domain_death(self, domid: int, user: int) -> str:
+        self._call("enable", domid)
+        return f"evgen-{domid}"
+
+    def disable_domain_death(self, evgen: str) -> None:
+        self._call("disable", evgen)
+
+    def wait_event(self, wake_fd: int) -> LibxlEvent | None:
+        while True:
+            try:
+                return self.events.get_nowait()
+            except queue.Empty:
+                pass
+            if select.select([wake_fd], [], [], 0.01)[0]:
+                return None
+
+    def close(self) -> None:
+        self.closed = True
+
+
+@pytest.fixture
+def fake() -> FakeLibxl:
+    return FakeLibxl()
+
+
+@pytest.fixture
+def hv(fake: FakeLibxl) -> LibxlHypervisor:
+    return LibxlHypervisor(libxl=fake)  # type: ignore[arg-type]
+
+
+def test_implements_the_hypervisor_interface_exactly() -> None:
+    hv = LibxlHypervisor()            # does no work: nothing is loaded
+    assert isinstance(hv, Hypervisor)
+    assert hv.kind == "libxl"
+    for name, member in inspect.getmembers(Hypervisor, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        ours = inspect.signature(getattr(LibxlHypervisor, name))
+        assert list(ours.parameters) == \
+            list(inspect.signature(member).parameters), name
+        for p, q in zip(ours.parameters.values(),
+                        inspect.signature(member).parameters.values()):
+            assert p.default == q.default, (name, p.name)
+
+
+@pytest.mark.parametrize("reboot,trigger", [(False, "power"),
+                                            (True, "reset")])
+def test_shutdown_without_pv_drivers_falls_back_to_trigger(
+        hv: LibxlHypervisor, fake: FakeLibxl, reboot: bool,
+        trigger: str) -> None:
+    op = "reboot" if reboot else "shutdown"
+    fake.fail[op] = error_for(-10, f"libxl_domain_{op}", 5)
+    hv.shutdown(5, reboot=reboot)
+    assert fake.calls == [(op, 5), ("send_trigger", 5, trigger, 0)]
+
+
+def test_other_shutdown_errors_propagate(hv: LibxlHypervisor,
+                                         fake: FakeLibxl) -> None:
+    fake.fail["shutdown"] = error_for(-11, "libxl_domain_shutdown", 5)
+    with pytest.raises(xe.InvalidState):
+        hv.shutdown(5)
+    assert ("send_trigger", 5, "power", 0) not in fake.calls
+    fake.fail["shutdown"] = error_for(-8, "libxl_domain_shutdown", 5)
+    with pytest.raises(xe.Timeout):
+        hv.shutdown(5)
+
+
+def test_resume_only_a_suspended_domain(hv: LibxlHypervisor,
+                                        fake: FakeLibxl) -> None:
+    hv.resume(5)                      # running: nothing to resume
+    assert fake.calls == []
+    fake.dominfo[5].update(shutdown=True, shutdown_reason="suspend")
+    hv.resume(5)
+    assert fake.calls == [("resume", 5, True)]
+    with pytest.raises(xe.DomainNotFound):
+        hv.resume(99)
+
+
+def test_set_vcpus_online(hv: LibxlHypervisor, fake: FakeLibxl) -> None:
+    hv.set_vcpus_online(5, 2)
+    assert fake.calls == [("set_vcpus_online", 5, [0, 1], 4)]
+    for bad in (0, 5):
+        with pytest.raises(xe.InvalidArgument):
+            hv.set_vcpus_online(5, bad)
+
+
+def test_sched_set_checks(hv: LibxlHypervisor, fake: FakeLibxl) -> None:
+    hv.sched_set(5, weight=512)
+    assert fake.calls == [("set_sched_params", 5, 512, None)]
+    with pytest.raises(xe.InvalidArgument):
+        hv.sched_set(5, weight=0)
+    with pytest.raises(xe.InvalidArgument):
+        hv.sched_set(5, cap=-1)
+    fake.sched = ("rtds", -1, -1)
+    with pytest.raises(xe.NotSupported):
+        hv.sched_set(5, weight=1)
+    assert hv.sched_get(5).scheduler == "rtds"
+
+
+def test_save_keeps_the_file_object_in_step(
+        hv: LibxlHypervisor, fake: FakeLibxl, tmp_path: Path) -> None:
+    path = tmp_path / "img"
+    with open(path, "wb") as stream:
+        stream.write(b"HEADER")       # buffered, not yet on disk
+        hv.save(5, stream, live=True)
+        stream.write(b"!")
+    assert path.read_bytes() == b"HEADERLibxlFmt-stream!"
+    assert fake.calls == [("suspend", 5, True)]
+
+
+def test_restore_reads_from_the_logical_position(
+        hv: LibxlHypervisor, fake: FakeLibxl, tmp_path: Path) -> None:
+    path = tmp_path / "img"
+    path.write_bytes(b"HEADER" + b"STREAM")
+    with open(path, "rb") as stream:
+        assert stream.read(6) == b"HEADER"   # the buffer read it all
+        assert hv.restore({"c_info": {}}, stream) == 8
+    assert fake.calls == [("restore", 6, b"STREAM")]
+
+
+def test_events_are_delivered_and_domains_armed(
+        hv: LibxlHypervisor, fake: FakeLibxl) -> None:
+    got: list[DomainEvent] = []
+    seen = threading.Event()
+
+    def callback(ev: DomainEvent) -> None:
+        got.append(ev)
+        if ev.kind == "death":
+            seen.set()
+
+    hv.watch_events(callback)
+    assert ("enable", 5) in fake.calls and ("enable", 0) not in fake.calls
+    assert hv.create({}) == 7 and ("enable", 7) in fake.calls
+    fake.dominfo[5].update(shutdown=True, shutdown_reason="suspend")
+    hv.resume(5)                      # re-armed: a fresh evgen
+    assert fake.calls[-3:] == [("resume", 5, True), ("disable", "evgen-5"),
+                               ("enable", 5)]
+    fake.events.put(LibxlEvent("domain_shutdown", 7, "u7", 7, "reboot"))
+    fake.events.put(LibxlEvent("disk_eject", 7, "u7", 7))
+    fake.events.put(LibxlEvent("domain_death", 7, "u7", 7))
+    assert seen.wait(5)
+    assert got == [DomainEvent("shutdown", 7, "u7", "reboot"),
+                   DomainEvent("death", 7, "u7")]
+    assert ("disable", "evgen-7") in fake.calls
+    with pytest.raises(xe.InvalidState):
+        hv.watch_events(callback)
+    hv.close()
+    assert ("disable", "evgen-5") in fake.calls[-2:] and fake.closed
+
+
+def test_callback_errors_do_not_stop_the_pump(
+        hv: LibxlHypervisor, fake: FakeLibxl) -> None:
+    got: list[DomainEvent] = []
+    done = threading.Event()
+
+    def callback(ev: DomainEvent) -> None:
+        got.append(ev)
+        if len(got) == 1:
+            raise RuntimeError("boom")
+        done.set()
+
+    hv.watch_events(callback)
+    fake.events.put(LibxlEvent("domain_shutdown", 5, "u5", 5, "crash"))
+    fake.events.put(LibxlEvent("domain_death", 5, "u5", 5))
+    assert done.wait(5)
+    hv.close()
+    assert [e.kind for e in got] == ["shutdown", "death"]
