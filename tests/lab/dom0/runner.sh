@@ -1,0 +1,93 @@
+#!/bin/sh
+# Runs inside dom0 (started by xen-lab.service via /usr/local/sbin/xen-lab-run,
+# or by hand from a debug shell).  Waits for the Xen toolstack, builds the PV
+# test guest, installs the project into /opt/xend-lab/venv, runs the lab suite
+# and leaves its results in OUTDIR for the host harness (tests/lab/lab.py):
+#   status.json      xen_version, install result, per-step seconds
+#   scenarios.json   written by tests/lab/suite/conftest.py as tests finish
+#   install.log, pytest.log, xl-info.txt, xl-dmesg.txt, guest-consoles/
+# Usage: runner.sh PROJECT_DIR OUTDIR
+set -u
+project=${1:?usage: runner.sh PROJECT_DIR OUTDIR}
+out=${2:?usage: runner.sh PROJECT_DIR OUTDIR}
+venv=/opt/xend-lab/venv
+guestdir=/var/lib/xen-lab/guest
+# Budgets well inside the harness's overall timeout, so a stuck step still
+# leaves a status.json behind instead of being killed with the VM.
+install_timeout=${LAB_INSTALL_TIMEOUT:-420}
+suite_timeout=${LAB_SUITE_TIMEOUT:-900}
+
+now() { date +%s.%N; }
+secs() { python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" "$1" "$2"; }
+step() { echo "== [$(date +%T)] $*"; }
+
+t0=$(now)
+step "waiting for the Xen toolstack"
+n=0
+until xl list > /dev/null 2>&1; do
+    n=$((n + 1))
+    if [ $n -gt 120 ]; then echo "xl list never worked"; break; fi
+    sleep 1
+done
+xl info > "$out/xl-info.txt" 2>&1
+xen_version=$(awk -F': *' '/^xen_major/ {ma=$2} /^xen_minor/ {mi=$2} /^xen_extra/ {ex=$2} END {print ma "." mi ex}' "$out/xl-info.txt")
+step "Xen $xen_version; dom0 kernel $(uname -r)"
+ip -brief addr show xenbr0 || true
+
+step "building the PV test guest"
+guest_rc=0
+sh "$project/tests/lab/guest/build-initramfs.sh" "$guestdir" || guest_rc=$?
+
+# Editable install straight from the 9p share.  First offline-ish
+# (--no-build-isolation: the venv already has setuptools/wheel/cffi, and the
+# image pre-installed the current deps), then with pip's normal isolated build
+# in case the project now needs a build dependency the image lacks.
+step "installing the project into $venv"
+t_install=$(now)
+export PYTHONDONTWRITEBYTECODE=1      # no root-owned __pycache__ in the checkout
+install_result=pass
+if ! timeout "$install_timeout" "$venv/bin/pip" install --no-build-isolation -e "$project" > "$out/install.log" 2>&1; then
+    echo "--- retry with build isolation" >> "$out/install.log"
+    if ! timeout "$install_timeout" "$venv/bin/pip" install -e "$project" >> "$out/install.log" 2>&1; then
+        install_result=fail
+    fi
+fi
+install_s=$(secs "$t_install" "$(now)")
+tail -n 3 "$out/install.log"
+step "project install: $install_result (${install_s}s)"
+
+# The xl- scenarios need only pytest (pre-installed in the image), so the
+# suite runs even when the project failed to install; the harness still
+# fails the run on a failed install.
+step "running the lab suite"
+t_suite=$(now)
+cd "$project"
+PATH="$venv/bin:$PATH" \
+LAB_SCENARIOS="$out/scenarios.json" \
+LAB_GUEST_DIR="$guestdir" \
+LAB_PROJECT_INSTALLED="$install_result" \
+LAB_OUT="$out" \
+    sh -c 'timeout "$1" "$2/bin/python" -m pytest -m lab -p no:cacheprovider \
+               -v -rfEs tests/lab/suite; echo $? > "$3/pytest.rc"' \
+       runner "$suite_timeout" "$venv" "$out" 2>&1 | tee "$out/pytest.log"
+suite_rc=$(cat "$out/pytest.rc" 2>/dev/null || echo 255)
+suite_s=$(secs "$t_suite" "$(now)")
+step "suite finished rc=$suite_rc (${suite_s}s)"
+
+xl dmesg > "$out/xl-dmesg.txt" 2>&1
+mkdir -p "$out/guest-consoles"
+cp /var/log/xen/console/*.log "$out/guest-consoles/" 2>/dev/null
+cp /var/log/xen/xl-*.log "$out/guest-consoles/" 2>/dev/null
+
+python3 - "$out/status.json" <<PY
+import json, sys
+json.dump({
+    "xen_version": "$xen_version",
+    "dom0_kernel": "$(uname -r)",
+    "guest_build": "pass" if $guest_rc == 0 else "fail",
+    "install": "$install_result",
+    "pytest_rc": $suite_rc,
+    "seconds": {"toolstack_wait": $(secs "$t0" "$t_install"), "install": $install_s, "suite": $suite_s},
+}, open(sys.argv[1], "w"), indent=2)
+PY
+step "runner done"
