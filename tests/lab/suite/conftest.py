@@ -1,0 +1,70 @@
+"""Lab suite plugin: records every test as a lab scenario.
+
+Each test becomes {"name", "result", "seconds"} in the JSON file named by
+$LAB_SCENARIOS (set by tests/lab/dom0/runner.sh inside dom0), rewritten after
+every test so a run killed half-way still reports what finished.  The name
+comes from @pytest.mark.scenario("xm-mem-set") or else from the test name
+(test_xl_mem_set -> xl-mem-set).  Without $LAB_SCENARIOS (e.g. a host pytest
+run, where -m "not lab" deselects these tests anyway) nothing is recorded.
+
+Only the standard library and pytest are imported here: the host's normal
+test run imports this file too.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Generator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from xend_hook import xend  # noqa: F401  - the fixture xm scenarios use
+
+_RESULTS: dict[str, dict[str, Any]] = {}     # nodeid -> scenario, in run order
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "lab: needs a real Xen host (runs inside the lab VM)")
+    config.addinivalue_line("markers", "scenario(name): the lab report's scenario name for this test")
+
+
+def scenario_name(item: pytest.Item) -> str:
+    marker = item.get_closest_marker("scenario")
+    if marker and marker.args:
+        return str(marker.args[0])
+    name = getattr(item, "originalname", None) or item.name
+    return name.removeprefix("test_").replace("_", "-")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Generator[None, Any, None]:
+    outcome = yield
+    rep = outcome.get_result()
+    entry = _RESULTS.setdefault(item.nodeid, {"name": scenario_name(item), "result": "pass", "seconds": 0.0})
+    entry["seconds"] = round(entry["seconds"] + rep.duration, 2)
+    if rep.failed:
+        entry["result"] = "fail"
+        entry.setdefault("phase", rep.when)
+        entry.setdefault("message", _short(rep.longreprtext))
+    elif rep.skipped and entry["result"] == "pass":
+        entry["result"] = "skip"
+        if isinstance(rep.longrepr, tuple):
+            entry["message"] = str(rep.longrepr[2])
+
+
+def _short(text: str, limit: int = 600) -> str:
+    # The last lines of a traceback say what went wrong; the full text is in pytest.log.
+    lines = [ln for ln in text.strip().splitlines() if ln.strip()]
+    return "\n".join(lines[-6:])[-limit:]
+
+
+def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str]) -> None:
+    out = os.environ.get("LAB_SCENARIOS")
+    if not out:
+        return
+    path = Path(out)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(list(_RESULTS.values()), indent=2) + "\n")
+    tmp.replace(path)
