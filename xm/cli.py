@@ -72,7 +72,8 @@ def normalize(tokens: list[str], cmd: Command) -> list[str]:
                     f"option --{opt.long} must not have an argument")
             else:
                 out.append(f"--{opt.long}")
-        elif tok.startswith("-") and tok != "-":
+        elif tok.startswith("-") and tok != "-" and cmd.options:
+            # (4.4 ran no getopt for option-less commands: "-1" is a value)
             letters = tok[1:]
             for j, letter in enumerate(letters):
                 opt = _short(letter, cmd.options)

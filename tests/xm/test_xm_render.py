@@ -7,7 +7,7 @@ import time
 import pytest
 
 from xm import render
-from conftest import record
+from tests.xm.conftest import record
 
 LIST_EXAMPLE = """\
 Name                                        ID   Mem VCPUs      State   Time(s)
