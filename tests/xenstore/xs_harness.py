@@ -186,8 +186,10 @@ class RawClient:
 
     def __init__(self, path: str, timeout: float = 5.0) -> None:
         self.sock = socket.socket(socket.AF_UNIX)
-        self.sock.settimeout(timeout)
+        # Connect blocking: with a timeout set, a momentarily full listen
+        # backlog gives EAGAIN instead of waiting.
         self.sock.connect(path)
+        self.sock.settimeout(timeout)
         self.decoder = Decoder()
         self.events: list[tuple[bytes, bytes]] = []
         self.backlog: list[Message] = []
