@@ -11,6 +11,7 @@ enough for a single writer.  When the project's ``xenstore.memory``
 
 from __future__ import annotations
 
+import builtins
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
@@ -20,10 +21,10 @@ from xenstore.store import StoreOps, WatchCallback, WatchEvent
 class FakeStore:
     def __init__(self) -> None:
         self.values: dict[str, str] = {}
-        self.perms: dict[str, list[str]] = {}
-        self.watches: list[tuple[str, str, WatchCallback]] = []
-        self.introduced: list[int] = []
-        self.released: list[int] = []
+        self.perms: dict[str, builtins.list[str]] = {}
+        self.watches: builtins.list[tuple[str, str, WatchCallback]] = []
+        self.introduced: builtins.list[int] = []
+        self.released: builtins.list[int] = []
         self.transactions = 0
 
     # -- StoreOps ----------------------------------------------------------
@@ -59,7 +60,7 @@ class FakeStore:
             self.perms.pop(key, None)
         self._fire(path)
 
-    def list(self, path: str) -> list[str]:
+    def list(self, path: str) -> builtins.list[str]:
         prefix = path.rstrip("/") + "/"
         return sorted({k[len(prefix):].split("/")[0] for k in self.values
                        if k.startswith(prefix)})
@@ -67,10 +68,10 @@ class FakeStore:
     def exists(self, path: str) -> bool:
         return path in self.values
 
-    def get_perms(self, path: str) -> list[str]:
+    def get_perms(self, path: str) -> builtins.list[str]:
         return list(self.perms.get(path, ["n0"]))
 
-    def set_perms(self, path: str, perms: list[str]) -> None:
+    def set_perms(self, path: str, perms: builtins.list[str]) -> None:
         assert path in self.values, path
         self.perms[path] = list(perms)
 

@@ -79,8 +79,8 @@ class SimCore:
             self._state = loaded or self._boot()
             if store is not None:
                 self._mirror_to_store()
-            with self._change():
-                self._apply_due(self._clock(), [])
+            with self._change() as events:
+                self._apply_due(self._clock(), events)
         except BaseException:
             self._file.unlock()
             raise
@@ -227,17 +227,27 @@ class SimCore:
     def run_due_events(self) -> None:
         """Apply guest reactions that are due by the clock (sim only; the
         timer thread calls it too)."""
-        with self._change() as events:
-            self._apply_due(self._clock(), events)
+        with self._lock:    # emit() only queues, so holding it is fine
+            if self._closed or not self._due(self._clock()):
+                return      # nothing changes: no needless state write
+            with self._change() as events:
+                self._apply_due(self._clock(), events)
 
-    def _apply_due(self, now: float, events: list[DomainEvent]) -> None:
-        for dom in list(self._state.domains.values()):
+    def _due(self, now: float) -> list[DomainState]:
+        due = []
+        for dom in self._state.domains.values():
             pending = dom.pending
             if pending is None or not dom.is_running:
                 continue
             deadline = pending.deadline()
             if deadline is not None and deadline <= now:
-                self._enter_shutdown(dom, pending.reason, now, events)
+                due.append(dom)
+        return due
+
+    def _apply_due(self, now: float, events: list[DomainEvent]) -> None:
+        for dom in self._due(now):
+            assert dom.pending is not None
+            self._enter_shutdown(dom, dom.pending.reason, now, events)
 
     def _enter_shutdown(self, dom: DomainState, reason: str, now: float,
                         events: list[DomainEvent]) -> None:
