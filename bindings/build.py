@@ -11,7 +11,8 @@ compiles the cffi API-mode extension against the installed ``libxl.h``
 
 This file also works as a setuptools ``cffi_modules`` entry,
 ``cffi_modules = bindings/build.py:ffibuilder``; setuptools executes the
-file outside the package, which is why it loads ``_cdef.py`` by path.
+file outside the package, which is why it loads ``_cdef.py`` and
+``_shim.py`` by path.
 
 Every ``#define LIBXL_HAVE_*`` found in the headers becomes an entry of
 the runtime table ``xend_features``, so the same sources build unchanged
@@ -37,9 +38,10 @@ DEFAULT_INCLUDE_DIR = Path("/usr/include")
 _HAVE_RE = re.compile(r"^\s*#\s*define\s+LIBXL_HAVE_([A-Z0-9_]+)\b", re.M)
 
 
-def _load_cdef() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("_xend_libxl_cdef",
-                                                  HERE / "_cdef.py")
+def _load_data_module(name: str) -> ModuleType:
+    """bindings/<name>.py, loaded by path (see the module docstring)."""
+    spec = importlib.util.spec_from_file_location(f"_xend_libxl{name}",
+                                                  HERE / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -89,7 +91,8 @@ def ffibuilder(include_dir: str | os.PathLike[str] | None = None) -> Any:
     """A cffi FFI with the cdef and the C shim source assigned."""
     import cffi
 
-    cdef = _load_cdef()
+    cdef = _load_data_module("_cdef")
+    shim = _load_data_module("_shim")
     inc = Path(include_dir) if include_dir else DEFAULT_INCLUDE_DIR
     version = libxl_build_version().replace("\\", "").replace('"', "")
     features = "\n".join(
@@ -101,7 +104,7 @@ def ffibuilder(include_dir: str | os.PathLike[str] | None = None) -> Any:
     ffi = cffi.FFI()
     ffi.cdef(cdef.cdef())
     ffi.set_source(cdef.MODULE_NAME,
-                   cdef.C_SOURCE.format(features=features,
+                   shim.C_SOURCE.format(features=features,
                                         build_version=version),
                    extra_compile_args=["-Wno-unused-function"],
                    **flags)

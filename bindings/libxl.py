@@ -20,6 +20,9 @@ from bindings.events import EventOps
 from xend.errors import InvalidArgument
 
 TRIGGERS = ("power", "sleep", "nmi", "init", "reset", "s3resume")
+# libxl 4.17's console reader buffer is 16384 bytes and is not
+# NUL-terminated when a chunk fills it (fixed in 4.18 with one more byte).
+CONSOLE_CHUNK_MAX = 16384
 
 
 class Libxl(DeviceOps, EventOps, Context):
@@ -64,7 +67,7 @@ class Libxl(DeviceOps, EventOps, Context):
             # the buffer belongs to the reader.
             while check(self.lib.libxl_xen_console_read_line(
                     self.ctx, reader, line), "libxl_xen_console_read_line"):
-                chunks.append(self.ffi.string(line[0]))
+                chunks.append(self.ffi.string(line[0], CONSOLE_CHUNK_MAX))
         finally:
             self.lib.libxl_xen_console_read_finish(self.ctx, reader)
         return b"".join(chunks).decode(errors="replace")
@@ -218,6 +221,22 @@ class Libxl(DeviceOps, EventOps, Context):
         check(self.lib.libxl_set_memory_target(self.ctx, domid, target_kb,
                                                int(relative), int(enforce)),
               "libxl_set_memory_target", domid)
+
+    def free_memory(self) -> int:
+        """Free host memory in KiB (libxl_get_free_memory)."""
+        out = self.ffi.new("uint64_t *")
+        check(self.lib.libxl_get_free_memory(self.ctx, out),
+              "libxl_get_free_memory")
+        return int(out[0])
+
+    def need_memory(self, config: JSON) -> int:
+        """KiB a domain with ``config`` needs (libxl_domain_need_memory)."""
+        out = self.ffi.new("uint64_t *")
+        with self.struct("domain_config", config) as cfg:
+            check(self.lib.libxl_domain_need_memory(self.ctx, cfg, 0xFFFFFFFF,
+                                                    out),
+                  "libxl_domain_need_memory")
+        return int(out[0])
 
     def set_max_memory(self, domid: int, max_kb: int) -> None:
         check(self.lib.libxl_domain_setmaxmem(self.ctx, domid, max_kb),

@@ -94,6 +94,17 @@ class FakeLibxl:
         self._call("create")
         return 7
 
+    need: int | None = 1000
+    free = 4000
+
+    def need_memory(self, config: dict[str, Any]) -> int:
+        if self.need is None:
+            raise error_for(-6, "libxl_domain_need_memory")
+        return self.need
+
+    def free_memory(self) -> int:
+        return self.free
+
     def enable_domain_death(self, domid: int, user: int) -> str:
         self._call("enable", domid)
         return f"evgen-{domid}"
@@ -261,3 +272,19 @@ def test_callback_errors_do_not_stop_the_pump(
     assert done.wait(5)
     hv.close()
     assert [e.kind for e in got] == ["shutdown", "death"]
+
+
+def test_failed_create_short_of_memory_is_not_enough_memory(
+        hv: LibxlHypervisor, fake: FakeLibxl) -> None:
+    fake.fail["create"] = error_for(-3, "libxl_domain_create_new")
+    with pytest.raises(xe.HypervisorError):      # memory was not the cause
+        hv.create({})
+    fake.need = None
+    with pytest.raises(xe.HypervisorError):      # cannot tell: unchanged
+        hv.create({})
+    fake.need = 5000
+    with pytest.raises(xe.NotEnoughMemory, match="needs 5000 KiB, 4000"):
+        hv.create({})
+    fake.fail["create"] = error_for(-6, "libxl_domain_create_new")
+    with pytest.raises(xe.InvalidArgument):      # only HypervisorError
+        hv.create({})

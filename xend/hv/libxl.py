@@ -20,7 +20,8 @@ from typing import BinaryIO
 
 from bindings.errors import ERROR_NOPARAVIRT, libxl_rc
 from bindings.libxl import Libxl
-from xend.errors import InvalidArgument, InvalidState, NotSupported, XendError
+from xend.errors import (HypervisorError, InvalidArgument, InvalidState,
+                         NotEnoughMemory, NotSupported, XendError)
 from xend.hv import libxl_convert as convert
 from xend.hv.base import (JSON, DomainInfo, EventCallback, HostInfo,
                           SchedParams, VcpuInfo)
@@ -97,9 +98,28 @@ class LibxlHypervisor:
 
     # -- domains: lifecycle ----------------------------------------------
     def create(self, config: JSON) -> int:
-        domid = self._xl.create(config)
+        try:
+            domid = self._xl.create(config)
+        except HypervisorError:
+            self._raise_if_short_of_memory(config)
+            raise
         self._arm(domid)
         return domid
+
+    def _raise_if_short_of_memory(self, config: JSON) -> None:
+        """After a failed create or restore, tell a lack of memory apart.
+
+        libxl reports it as a plain ERROR_FAIL (and logs the detail); the
+        interface promises NotEnoughMemory.  Nothing is checked up front:
+        whoever frees memory (dom0 ballooning) does so before calling us.
+        """
+        try:
+            need, free = self._xl.need_memory(config), self._xl.free_memory()
+        except XendError:
+            return
+        if need > free:
+            raise NotEnoughMemory(f"not enough free memory: the domain "
+                                  f"needs {need} KiB, {free} KiB are free")
 
     def destroy(self, domid: int) -> None:
         self._xl.destroy(domid)
@@ -170,7 +190,11 @@ class LibxlHypervisor:
         """libxl_domain_create_restore from the stream's fd, left paused."""
         self._require_suspend()
         fd = _fd_at_logical_position(stream)
-        domid = self._xl.restore(config, fd)
+        try:
+            domid = self._xl.restore(config, fd)
+        except HypervisorError:
+            self._raise_if_short_of_memory(config)
+            raise
         self._arm(domid)
         return domid
 
