@@ -11,6 +11,8 @@ events to callbacks.  Subclasses supply only :meth:`WireStore._request`
 
 from __future__ import annotations
 
+import builtins
+
 import contextlib
 import threading
 from typing import Callable, Iterator, TypeVar
@@ -62,7 +64,7 @@ class _Ops:
             if err.name != "ENOENT":
                 raise
 
-    def list(self, path: str) -> list[str]:
+    def list(self, path: str) -> builtins.list[str]:
         """Child names; ``[]`` if the node is missing.  Listings too big
         for one reply are fetched with DIRECTORY_PART."""
         try:
@@ -75,9 +77,9 @@ class _Ops:
             return self._list_parts(path)
         return [dec(p) for p in payload.split(b"\0")[:-1]]
 
-    def _list_parts(self, path: str) -> list[str]:
+    def _list_parts(self, path: str) -> builtins.list[str]:
         for _attempt in range(10):
-            names: list[bytes] = []
+            names: builtins.list[bytes] = []
             offset, gen = 0, None
             while True:
                 reply = self._req(Op.DIRECTORY_PART,
@@ -106,11 +108,11 @@ class _Ops:
             raise
         return True
 
-    def get_perms(self, path: str) -> list[str]:
+    def get_perms(self, path: str) -> builtins.list[str]:
         payload = self._req(Op.GET_PERMS, join(enc(path)))
         return [dec(p) for p in payload.split(b"\0")[:-1]]
 
-    def set_perms(self, path: str, perms: list[str]) -> None:
+    def set_perms(self, path: str, perms: builtins.list[str]) -> None:
         self._req(Op.SET_PERMS, join(enc(path), *(enc(p) for p in perms)))
 
 
