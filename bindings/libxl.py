@@ -100,6 +100,13 @@ class Libxl(DeviceOps, EventOps, Context):
     def domid_to_name(self, domid: int) -> str | None:
         return self.take_string(self.lib.libxl_domid_to_name(self.ctx, domid))
 
+    def name_to_domid(self, name: str) -> int | None:
+        """The domid of the domain called ``name``, None if there is none."""
+        out = self.ffi.new("uint32_t *")
+        # libxl says ERROR_INVAL for "no such name" and for real failures
+        rc = self.lib.libxl_name_to_domid(self.ctx, name.encode(), out)
+        return int(out[0]) if rc == 0 else None
+
     def memory_target(self, domid: int) -> int:
         """memory/target of the domain in KiB."""
         out = self.ffi.new("uint64_t *")

@@ -105,6 +105,14 @@ class FakeLibxl:
     def free_memory(self) -> int:
         return self.free
 
+    names: dict[str, int] = {}
+
+    def name_to_domid(self, name: str) -> int | None:
+        return self.names.get(name)
+
+    def rename(self, domid: int, new_name: str) -> None:
+        self._call("rename", domid, new_name)
+
     def enable_domain_death(self, domid: int, user: int) -> str:
         self._call("enable", domid)
         return f"evgen-{domid}"
@@ -288,3 +296,27 @@ def test_failed_create_short_of_memory_is_not_enough_memory(
     fake.fail["create"] = error_for(-6, "libxl_domain_create_new")
     with pytest.raises(xe.InvalidArgument):      # only HypervisorError
         hv.create({})
+
+
+def test_failed_create_with_a_taken_name_is_domain_exists(
+        hv: LibxlHypervisor, fake: FakeLibxl) -> None:
+    fake.fail["create"] = error_for(-3, "libxl_domain_create_new")
+    fake.names = {"web1": 5}
+    with pytest.raises(xe.DomainExists,
+                       match="Domain 'web1' already exists with ID '5'"):
+        hv.create({"c_info": {"name": "web1"}})
+    with pytest.raises(xe.HypervisorError):
+        hv.create({"c_info": {"name": "web2"}})
+
+
+def test_rename(hv: LibxlHypervisor, fake: FakeLibxl) -> None:
+    hv.rename(5, "new")
+    assert fake.calls == [("rename", 5, "new")]
+    with pytest.raises(xe.InvalidArgument):
+        hv.rename(5, "")
+    fake.fail["rename"] = error_for(-6, "libxl_domain_rename", 5)
+    fake.names = {"taken": 6, "mine": 5}
+    with pytest.raises(xe.DomainExists):
+        hv.rename(5, "taken")
+    with pytest.raises(xe.InvalidArgument):
+        hv.rename(5, "mine")           # not taken by another domain

@@ -216,3 +216,48 @@ def test_xl_dry_run_matches_reference_and_our_round_trip(
 def test_xl_dry_run_reports_bad_configs() -> None:
     with pytest.raises(RuntimeError, match="xl -N create failed"):
         xlmock.xl_dry_run_json('name = "x"\nmemory = "lots"\n')
+
+
+def test_libxl_encodings_the_backend_decodes(mock_env: dict[str, str]) -> None:
+    # libxl's own printers, fed through its parsers, then our decoders:
+    # event shutdown_reason is an integer, dominfo defaults are omitted,
+    # and a fresh sched_params struct means "keep" (-1) for weight/cap.
+    out = run("""
+        import dataclasses, json
+        from bindings import Libxl
+        from bindings.events import decode_event
+        from xend.hv import libxl_convert
+        with Libxl() as xl:
+            ev = [xl.roundtrip("event", {"domid": 5, "domuuid": u,
+                                         "type.domain_shutdown":
+                                         {"shutdown_reason": r}})
+                  for u, r in (("6a9c1f5e-4b7d-4c1a-9d2e-0123456789ab", 1),
+                               ("6a9c1f5e-4b7d-4c1a-9d2e-0123456789ab", 0))]
+            death = xl.roundtrip("event", {"domid": 7,
+                                           "type.domain_death": {}})
+            dom = xl.roundtrip("dominfo", {"domid": 3, "shutdown": True,
+                                           "shutdown_reason": "crash",
+                                           "vcpu_max_id": 1,
+                                           "domain_type": "pvh"})
+            with xl.struct("domain_sched_params") as p:
+                fresh = [p.sched, p.weight, p.cap]
+            print(json.dumps({
+                "raw": ev,
+                "events": [dataclasses.asdict(decode_event(e))
+                           for e in ev + [death]],
+                "dom": dataclasses.asdict(libxl_convert.domain_info(dom)),
+                "fresh": fresh}))
+    """, mock_env)
+    assert out["raw"][0]["type.domain_shutdown"] == {"shutdown_reason": 1}
+    assert out["raw"][1]["type.domain_shutdown"] == {}      # 0 omitted
+    reboot, poweroff, death = out["events"]
+    assert (reboot["type"], reboot["domid"], reboot["shutdown_reason"]) == \
+        ("domain_shutdown", 5, "reboot")
+    assert reboot["uuid"] == "6a9c1f5e-4b7d-4c1a-9d2e-0123456789ab"
+    assert poweroff["shutdown_reason"] == "poweroff"
+    assert (death["type"], death["domid"]) == ("domain_death", 7)
+    dom = out["dom"]
+    assert (dom["domid"], dom["shutdown"], dom["shutdown_reason"],
+            dom["vcpu_max"], dom["domain_type"]) == (3, True, "crash", 2,
+                                                      "pvh")
+    assert out["fresh"] == [0, -1, -1]

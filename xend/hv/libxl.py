@@ -20,8 +20,9 @@ from typing import BinaryIO
 
 from bindings.errors import ERROR_NOPARAVIRT, libxl_rc
 from bindings.libxl import Libxl
-from xend.errors import (HypervisorError, InvalidArgument, InvalidState,
-                         NotEnoughMemory, NotSupported, XendError)
+from xend.errors import (DomainExists, HypervisorError, InvalidArgument,
+                         InvalidState, NotEnoughMemory, NotSupported,
+                         XendError)
 from xend.hv import libxl_convert as convert
 from xend.hv.base import (JSON, DomainInfo, EventCallback, HostInfo,
                           SchedParams, VcpuInfo)
@@ -101,18 +102,33 @@ class LibxlHypervisor:
         try:
             domid = self._xl.create(config)
         except HypervisorError:
-            self._raise_if_short_of_memory(config)
+            self._diagnose_create_failure(config)
             raise
         self._arm(domid)
         return domid
 
-    def _raise_if_short_of_memory(self, config: JSON) -> None:
-        """After a failed create or restore, tell a lack of memory apart.
+    def _diagnose_create_failure(self, config: JSON) -> None:
+        """After a failed create or restore, name the cause libxl hides.
 
-        libxl reports it as a plain ERROR_FAIL (and logs the detail); the
-        interface promises NotEnoughMemory.  Nothing is checked up front:
-        whoever frees memory (dom0 ballooning) does so before calling us.
+        libxl reports a taken name and a lack of memory as ERROR_FAIL
+        (logging the detail); the interface promises DomainExists and
+        NotEnoughMemory.  Nothing is checked up front, so no race with
+        other toolstacks and no cost on success.
         """
+        c_info = config.get("c_info")
+        name = c_info.get("name") if isinstance(c_info, dict) else None
+        if isinstance(name, str):
+            self._raise_if_name_taken(name)
+        self._raise_if_short_of_memory(config)
+
+    def _raise_if_name_taken(self, name: str, domid: int | None = None) -> None:
+        owner = self._xl.name_to_domid(name)
+        if owner is not None and owner != domid:
+            raise DomainExists(f"Domain '{name}' already exists with ID "
+                               f"'{owner}'")
+
+    def _raise_if_short_of_memory(self, config: JSON) -> None:
+        """Whoever frees memory (dom0 ballooning) does so before create."""
         try:
             need, free = self._xl.need_memory(config), self._xl.free_memory()
         except XendError:
@@ -155,7 +171,11 @@ class LibxlHypervisor:
     def rename(self, domid: int, new_name: str) -> None:
         if not new_name:
             raise InvalidArgument("a domain name may not be empty")
-        self._xl.rename(domid, new_name)
+        try:
+            self._xl.rename(domid, new_name)
+        except (InvalidArgument, HypervisorError):
+            self._raise_if_name_taken(new_name, domid)
+            raise
 
     # -- save / restore --------------------------------------------------
     def _require_suspend(self) -> None:
@@ -193,7 +213,7 @@ class LibxlHypervisor:
         try:
             domid = self._xl.restore(config, fd)
         except HypervisorError:
-            self._raise_if_short_of_memory(config)
+            self._diagnose_create_failure(config)
             raise
         self._arm(domid)
         return domid
