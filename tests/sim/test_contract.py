@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import GUEST_TIMEOUT, EventRecorder, hvm_config, pv_config
+from sim_helpers import GUEST_TIMEOUT, EventRecorder, hvm_config, pv_config
 
 from xend.errors import (DomainExists, DomainNotFound, HypervisorError,
                          InvalidArgument, InvalidState, NotEnoughMemory)
@@ -166,7 +166,9 @@ def test_unknown_domain(hv: Hypervisor) -> None:
 def test_domain0_cannot_be_destroyed_or_paused(hv: Hypervisor) -> None:
     with pytest.raises(InvalidArgument):
         hv.destroy(0)
-    with pytest.raises(InvalidArgument):
+    # Xen refuses to pause the caller's own domain (EINVAL); libxl reports
+    # that as a plain failure, the simulator as a bad argument.
+    with pytest.raises((InvalidArgument, HypervisorError)):
         hv.pause(0)
 
 
@@ -175,7 +177,8 @@ def test_pause_unpause_and_counts(hv: Hypervisor) -> None:
     domid = hv.create(pv_config())
     hv.unpause(domid)
     assert not hv.domain_info(domid).paused
-    with pytest.raises(InvalidState):
+    # Xen: unpausing a domain nobody paused is EINVAL (libxl: ERROR_FAIL).
+    with pytest.raises((InvalidState, HypervisorError)):
         hv.unpause(domid)
     hv.pause(domid)
     hv.pause(domid)     # Xen counts pauses by the toolstack

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from conftest import EventRecorder, FakeClock, hvm_config, pv_config
+from sim_helpers import EventRecorder, FakeClock, hvm_config, pv_config
 
 from xend.errors import (HypervisorError, InvalidArgument, InvalidState,
                          NotSupported)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import pv_config
+from sim_helpers import pv_config
 
 from xend.errors import (DomainExists, HypervisorError, InvalidArgument,
                          NotEnoughMemory, NotSupported)

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EventRecorder, FakeClock, pv_config
+from sim_helpers import EventRecorder, FakeClock, pv_config
 
 from xend.errors import HypervisorError, InvalidArgument, StorageError
 from xend.hv.sim import SimHypervisor
@@ -143,3 +143,14 @@ def test_constructor_checks(tmp_path: Path, kwargs: dict) -> None:  # type: igno
 def test_constructor_is_keyword_only(tmp_path: Path) -> None:
     with pytest.raises(TypeError):
         SimHypervisor(str(tmp_path))  # type: ignore[misc]
+
+
+def test_restart_on_a_smaller_host_keeps_pins_valid(make_sim) -> None:  # type: ignore[no-untyped-def]
+    first = make_sim(host_cpus=8)
+    config = pv_config(vcpus=2)
+    config["b_info"]["vcpu_hard_affinity"] = [[6, 7], [1, 6]]
+    domid = first.create(config)
+    first.close()
+    second = make_sim(host_cpus=4)
+    assert [v.affinity for v in second.list_vcpus(domid)] == \
+        [(0, 1, 2, 3), (1,)]

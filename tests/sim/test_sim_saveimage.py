@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
-from conftest import FakeClock, pv_config
+from sim_helpers import FakeClock, pv_config
 
 from xend.errors import DomainExists, HypervisorError, InvalidState
 from xend.hv.sim import SimHypervisor, saveimage

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
-from conftest import FakeClock, hvm_config, pv_config
+from sim_helpers import FakeClock, hvm_config, pv_config
 from sim_fakestore import FakeStore
 
 from xend.hv.sim import SimHypervisor
@@ -89,7 +89,7 @@ def test_keys_written_at_create(sim: SimHypervisor, store: Any) -> None:
     assert store.get_perms(back) == ["n0", f"r{domid}"]
     assert read(store, f"{front}/state") == "1"
     vif = f"{dom}/device/vif/0"
-    assert read(store, f"{vif}/mac").startswith("00:16:3e:")
+    assert str(read(store, f"{vif}/mac")).startswith("00:16:3e:")
     assert read(store, f"/libxl/{domid}/device/vbd/51712/backend") == back
 
 

@@ -77,6 +77,8 @@ class SimCore:
         try:
             loaded = self._file.load()
             self._state = loaded or self._boot()
+            if loaded is not None:
+                self._fit_to_host()
             if store is not None:
                 self._mirror_to_store()
             with self._change() as events:
@@ -111,6 +113,14 @@ class SimCore:
             scheduler=self._scheduler,
             dom0_memory_mib=self._dom0_memory_mib))
         return state
+
+    def _fit_to_host(self) -> None:
+        """State from a run with more host cpus: drop pins to cpus this
+        host lacks (a vcpu left with none may run anywhere)."""
+        every = list(range(self._host_cpus))
+        for dom in self._state.domains.values():
+            dom.affinity = [[c for c in cpus if c < self._host_cpus] or every
+                            for cpus in dom.affinity]
 
     def _mirror_to_store(self) -> None:
         """Xenstore is a mirror: rewrite keys of domains it lacks (a new

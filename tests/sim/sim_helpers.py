@@ -1,0 +1,101 @@
+"""Helpers shared by the hypervisor tests: configs, a clock, an event log.
+
+Kept out of conftest.py so test modules can import them by a unique name
+(several test directories have a conftest.py of their own).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid as uuidlib
+from typing import Any, Callable
+
+from xend.hv.base import DomainEvent
+
+BACKEND = os.environ.get("XEND_CONTRACT_BACKEND", "sim")
+KERNEL = os.environ.get("XEND_CONTRACT_KERNEL", "/boot/vmlinuz-sim")
+# How long a guest may take to react to a shutdown request.
+GUEST_TIMEOUT = float(os.environ.get("XEND_CONTRACT_GUEST_TIMEOUT", "5"))
+SIM_DELAY = 0.05
+
+
+class FakeClock:
+    """A clock tests move by hand (epoch seconds)."""
+
+    def __init__(self, start: float = 1_700_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+class EventRecorder:
+    """A watch_events callback that tests can wait on."""
+
+    def __init__(self) -> None:
+        self.events: list[DomainEvent] = []
+        self._cond = threading.Condition()
+
+    def __call__(self, event: DomainEvent) -> None:
+        with self._cond:
+            self.events.append(event)
+            self._cond.notify_all()
+
+    def wait_for(self, predicate: Callable[[DomainEvent], bool],
+                 timeout: float = GUEST_TIMEOUT) -> DomainEvent:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for event in self.events:
+                    if predicate(event):
+                        return event
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(
+                        f"no matching event within {timeout}s; "
+                        f"got {self.events}")
+                self._cond.wait(left)
+
+    def of(self, domid: int) -> list[tuple[str, str | None]]:
+        with self._cond:
+            return [(e.kind, e.reason) for e in self.events
+                    if e.domid == domid]
+
+
+def pv_config(name: str | None = None, *, mem_mib: int = 256,
+              maxmem_mib: int | None = None, vcpus: int = 2,
+              maxvcpus: int | None = None, **extra: Any) -> dict[str, Any]:
+    """A small PV guest as `xl -N create` would print it."""
+    maxvcpus = maxvcpus or vcpus
+    config: dict[str, Any] = {
+        "c_info": {"type": "pv",
+                   "name": name or f"t-{uuidlib.uuid4().hex[:8]}",
+                   "uuid": str(uuidlib.uuid4())},
+        "b_info": {"max_vcpus": maxvcpus, "avail_vcpus": list(range(vcpus)),
+                   "max_memkb": (maxmem_mib or mem_mib) * 1024,
+                   "target_memkb": mem_mib * 1024, "sched_params": {},
+                   "kernel": KERNEL, "cmdline": "root=/dev/xvda1 ro",
+                   "type.pv": {}, "arch_arm": {}, "arch_x86": {}},
+    }
+    config.update(extra)
+    return config
+
+
+def hvm_config(name: str | None = None, *, mem_mib: int = 256,
+               vcpus: int = 1) -> dict[str, Any]:
+    return {
+        "c_info": {"type": "hvm",
+                   "name": name or f"h-{uuidlib.uuid4().hex[:8]}",
+                   "uuid": str(uuidlib.uuid4())},
+        "b_info": {"max_vcpus": vcpus, "avail_vcpus": list(range(vcpus)),
+                   "max_memkb": mem_mib * 1024,
+                   "target_memkb": mem_mib * 1024, "sched_params": {},
+                   "type.hvm": {"vga": {}, "vnc": {}, "sdl": {},
+                                "spice": {}, "rdm": {}},
+                   "arch_arm": {}, "arch_x86": {}},
+    }
