@@ -17,16 +17,15 @@ from xm.context import XmContext
 DEFAULT_CONFIG = "xmdefconfig"
 
 
-def split_arguments(words: list[str]) -> tuple[str | None, list[tuple[str, str]]]:
+def split_arguments(words: list[str]) -> tuple[str | None, list[str]]:
     """``[FILE] [VAR=VALUE ...]``: the last bare word names the config
-    file (4.4 treated a bare word as ``--defconfig``), the rest are
-    variable assignments, in order."""
+    file (4.4 treated a bare word as ``--defconfig``); the ``VAR=VALUE``
+    words are kept, in order, for the loader."""
     config: str | None = None
-    assignments: list[tuple[str, str]] = []
+    assignments: list[str] = []
     for word in words:
         if "=" in word:
-            name, _, value = word.strip().partition("=")
-            assignments.append((name.strip(), value.strip()))
+            assignments.append(word)
         else:
             config = word
     return config, assignments
@@ -34,14 +33,18 @@ def split_arguments(words: list[str]) -> tuple[str | None, list[tuple[str, str]]
 
 def _build(xm: XmContext, words: list[str], defconfig: str | None,
            config: str | None, path: str, python_config: bool,
-           quiet: bool) -> Any:
+           quiet: bool, dryrun: bool) -> Any:
     from xm.config.loader import build_config
     bare, assignments = split_arguments(words)
     name = bare or defconfig or DEFAULT_CONFIG
     cfg, used = build_config(name, config, assignments, search_path=path,
                              allow_python=python_config)
-    if used and not quiet:
-        xm.echo(f'Using config file "{used}".')
+    # 4.4 named the file only when it searched for one (not for -F).  A
+    # dry run keeps stdout a pure SXP/JSON document, so the note goes to
+    # stderr there (as xl's "Parsing config from ...").
+    if used and config is None and not quiet:
+        stream = xm.err if dryrun else xm.out
+        stream.write(f'Using config file "{used}".\n')
     return cfg
 
 
@@ -59,7 +62,8 @@ def _dry_run(xm: XmContext, cfg: Any, as_json: bool) -> None:
 
 def _help_config(xm: XmContext) -> None:
     from xm.config.loader import help_config
-    xm.out.write(help_config())
+    text = help_config()
+    xm.out.write(text if text.endswith("\n") else text + "\n")
 
 
 def create(xm: XmContext, words: list[str], paused: bool, quiet: bool,
@@ -70,7 +74,7 @@ def create(xm: XmContext, words: list[str], paused: bool, quiet: bool,
         _help_config(xm)
         return
     cfg = _build(xm, words, defconfig, config, path or ".:/etc/xen",
-                 python_config, quiet)
+                 python_config, quiet, dryrun)
     if dryrun:
         _dry_run(xm, cfg, json)
         return
@@ -86,7 +90,7 @@ def new(xm: XmContext, words: list[str], quiet: bool, dryrun: bool,
         _help_config(xm)
         return
     cfg = _build(xm, words, defconfig, config, path or ".:/etc/xen",
-                 python_config, quiet)
+                 python_config, quiet, dryrun)
     if dryrun:
         _dry_run(xm, cfg, json)
         return

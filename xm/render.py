@@ -82,7 +82,9 @@ VCPU_ROW = ("%(name)-32s %(domid)5s %(number)5d %(c)5s %(s)5s "
 
 def vcpu_row(rec: Record, vcpu: Mapping[str, Any]) -> str:
     cpu = int(vcpu.get("cpu", -1))
-    if cpu < 0:                      # domain not running
+    # 4.4 tested cpu < 0 to spot a domain that is not running; an offline
+    # vcpu of a running domain may report -1 too, and must still show --p.
+    if not is_running(rec) or (cpu < 0 and vcpu.get("online")):
         c, s = "", ""
     elif vcpu.get("online"):
         c = str(cpu)

@@ -137,3 +137,8 @@ def test_sched_credit2_table():
     assert render.sched_credit2([(record("g", 7), {"weight": 128})]) == (
         "Name                                ID Weight\n"
         "g                                    7    128\n")
+
+
+def test_offline_vcpu_of_a_running_domain_reporting_cpu_minus_one():
+    row = render.vcpu_row(record("g", 7), vcpu(3, -1, online=False))
+    assert row.split()[2:5] == ["3", "-", "--p"]
