@@ -22,6 +22,7 @@ that makes a hypercall or a Xenstore request fails or crashes.
 
 from __future__ import annotations
 
+import atexit
 import glob
 import hashlib
 import json
@@ -73,6 +74,7 @@ def mock_library() -> Path:
     key = hashlib.sha256(source).hexdigest()[:16]
     if key not in _built:
         out_dir = Path(tempfile.mkdtemp(prefix="xend-xlmock-"))
+        atexit.register(shutil.rmtree, out_dir, True)
         out = out_dir / f"mock_xen-{key}.so"
         subprocess.run(["gcc", "-shared", "-fPIC", "-O0", "-Wall",
                         "-o", str(out), str(MOCK_SOURCE)],
