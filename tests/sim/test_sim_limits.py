@@ -46,11 +46,23 @@ def test_free_memory_formula(sim: SimHypervisor) -> None:
         (4096 - 1024 - 512) * MiB - XEN_RESERVED_KB
 
 
-def test_create_needs_target_plus_overhead(sim: SimHypervisor) -> None:
-    free_mib = sim.host_info().free_memory_kb // MiB
+def test_create_needs_what_libxl_domain_need_memory_says(
+        sim: SimHypervisor) -> None:
+    free_kb = sim.host_info().free_memory_kb
+    # target + shadow (4 * (256 * vcpus + 2 * maxmem MiB)) + 1 MiB PV
+    # extra, rounded up to 2 MiB.
+    for mem_mib in range(free_kb // MiB, 0, -1):
+        need = mem_mib * MiB + 4 * (256 * 2 + 2 * mem_mib) + 1024
+        need += -need % 2048
+        if need <= free_kb:
+            break
     with pytest.raises(NotEnoughMemory, match="failed to free memory"):
-        sim.create(pv_config(mem_mib=free_mib))     # + 1 MiB PV overhead
-    sim.create(pv_config(mem_mib=free_mib - 2))
+        sim.create(pv_config(mem_mib=mem_mib + 1))
+    sim.create(pv_config(mem_mib=mem_mib))
+    config = pv_config(mem_mib=64)
+    config["b_info"]["shadow_memkb"] = 10 ** 9     # an explicit shadow
+    with pytest.raises(NotEnoughMemory):
+        sim.create(config)
 
 
 def test_balloon_limited_by_free_memory(sim: SimHypervisor) -> None:

@@ -76,7 +76,10 @@ def test_keys_written_at_create(sim: SimHypervisor, store: Any) -> None:
     assert read(store, f"/libxl/{domid}/type") == "pv"
     # Permissions: dom0 owns the domain's dir, the guest owns control.
     assert store.get_perms(dom) == ["n0", f"r{domid}"]
-    assert store.get_perms(f"{dom}/control") == [f"n{domid}"]
+    assert store.get_perms(f"{dom}/control") == ["n0", f"r{domid}"]
+    assert store.get_perms(f"{dom}/control/shutdown") == [f"n{domid}"]
+    assert store.get_perms(f"{dom}/data") == [f"n{domid}"]
+    assert read(store, f"{dom}/control/feature-poweroff") == ""
     assert store.get_perms(f"/libxl/{domid}") == ["n0"]
     # Devices: frontend owned by the guest, backend by dom0.
     front = f"{dom}/device/vbd/51712"
@@ -105,7 +108,7 @@ def test_hvm_keys(sim: SimHypervisor, store: Any) -> None:
 def test_guest_boot_connects_devices(sim: SimHypervisor, store: Any) -> None:
     domid = sim.create(pv_config(disks=[DISK], nics=[{}]))
     dom = f"/local/domain/{domid}"
-    assert read(store, f"{dom}/control/feature-poweroff") is None
+    assert read(store, f"{dom}/control/feature-poweroff") == ""
     sim.unpause(domid)
     assert read(store, f"{dom}/control/feature-poweroff") == "1"
     assert read(store, f"{dom}/device/vbd/51712/state") == "4"

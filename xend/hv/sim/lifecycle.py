@@ -65,7 +65,8 @@ class LifecycleOps(SimCore):
         if any(d.uuid == plan.uuid for d in self._state.domains.values()):
             raise DomainExists(
                 f"Domain with uuid {plan.uuid} already exists.")
-        need = need_memkb(plan.domain_type, plan.target_memkb)
+        need = need_memkb(plan.domain_type, plan.target_memkb,
+                          plan.shadow_memkb)
         if need > self._free_kb():
             raise NotEnoughMemory(
                 f"failed to free memory for the domain (needs {need} KiB, "

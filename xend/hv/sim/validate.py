@@ -62,6 +62,7 @@ class DomainPlan:
     affinity: list[list[int]]
     weight: int
     cap: int
+    shadow_memkb: int = 0
     disks: list[JSON] = field(default_factory=list)
     nics: list[JSON] = field(default_factory=list)
 
@@ -243,6 +244,12 @@ def validate_config(config: Any, host_cpus: int) -> DomainPlan:
     else:
         affinity = [all_cpus] * max_vcpus
 
+    # libxl_get_required_shadow_memory, the default libxl_domain_need_memory
+    # counts for every guest type.
+    shadow = _int(b_info.get("shadow_memkb"), -1)
+    if shadow < 0:
+        shadow = 4 * (256 * max_vcpus + 2 * (max_memkb // 1024))
+
     sched = b_info.get("sched_params")
     sched = sched if isinstance(sched, dict) else {}
     weight = _int(sched.get("weight"), -1)
@@ -275,7 +282,7 @@ def validate_config(config: Any, host_cpus: int) -> DomainPlan:
                       domid=domid or None, max_memkb=max_memkb,
                       target_memkb=target_memkb, max_vcpus=max_vcpus,
                       online=online, affinity=affinity, weight=weight,
-                      cap=cap, disks=disks, nics=nics)
+                      cap=cap, shadow_memkb=shadow, disks=disks, nics=nics)
 
 
 def check_sched(weight: int, cap: int, max_vcpus: int) -> None:
@@ -289,10 +296,13 @@ def check_sched(weight: int, cap: int, max_vcpus: int) -> None:
             f"{max_vcpus * 100} for specified number of vcpus")
 
 
-def need_memkb(domain_type: str, target_memkb: int) -> int:
-    """libxl_domain_need_memory: target + per-type extra, 2 MiB aligned."""
+def need_memkb(domain_type: str, target_memkb: int,
+               shadow_memkb: int = 0) -> int:
+    """libxl_domain_need_memory: target + shadow + per-type extra, rounded
+    up to 2 MiB."""
     # LIBXL_PV_EXTRA_MEMORY 1024, LIBXL_HVM_EXTRA_MEMORY 2048 (KiB).
-    need = target_memkb + (1024 if domain_type == "pv" else 2048)
+    need = target_memkb + shadow_memkb + (
+        1024 if domain_type == "pv" else 2048)
     if need % 2048:
         need += 2048 - need % 2048
     return need

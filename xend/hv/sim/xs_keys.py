@@ -125,19 +125,25 @@ def write_domain(store: Store, dom: DomainState) -> None:
         t.set_perms(path, ["n0", f"r{domid}"])
         t.mkdir(vm)
         t.set_perms(vm, ["n0", f"r{domid}"])
-        for sub in ("device", "control", "data", "drivers", "feature",
-                    "attr", "error", "control/shutdown", "control/sysrq",
-                    "device/suspend/event-channel"):
-            # libxl mknods the leaf nodes (empty value), mkdirs the dirs.
-            if "/" in sub:
-                t.write(f"{path}/{sub}", "")
-            else:
-                t.mkdir(f"{path}/{sub}")
+        # libxl__domain_make: empty nodes ("mknod"); the read-only ones
+        # belong to dom0, the ones the guest writes belong to the guest.
+        readonly = ["cpu", "memory", "device", "control"]
+        if dom.domain_type == "hvm":
+            readonly.append("hvmloader")
+        for sub in readonly:
+            t.write(f"{path}/{sub}", "")
+            t.set_perms(f"{path}/{sub}", ["n0", f"r{domid}"])
+        features = list(GUEST_FEATURES)
+        if dom.domain_type == "hvm":
+            features += ["feature-s3", "feature-s4"]
+        for sub in (["control/shutdown"] + [f"control/{f}" for f in features]
+                    + ["control/sysrq", "device/suspend/event-channel",
+                       "data", "drivers", "feature", "attr", "error"]):
+            t.write(f"{path}/{sub}", "")
             t.set_perms(f"{path}/{sub}", [f"n{domid}"])
         for feature in ("platform-feature-multiprocessor-suspend",
                         "platform-feature-xs_reset_watches"):
             t.write(f"{path}/control/{feature}", "1")
-            t.set_perms(f"{path}/control/{feature}", ["n0", f"r{domid}"])
         _write_all(t, vm, {"uuid": dom.uuid, "name": dom.name,
                            "start_time": f"{dom.start_time or 0:.2f}"})
         if dom.domain_type == "hvm":
@@ -166,11 +172,12 @@ def write_domain(store: Store, dom: DomainState) -> None:
             for vcpu in range(dom.max_vcpus):
                 t.write(f"{path}/cpu/{vcpu}/availability",
                         "online" if vcpu in dom.online else "offline")
-        t.mkdir(f"/libxl/{domid}")
-        t.set_perms(f"/libxl/{domid}", ["n0"])
+        for sub in (f"/libxl/{domid}", f"/libxl/{domid}/device"):
+            t.write(sub, "")
+            t.set_perms(sub, ["n0"])
         t.write(f"/libxl/{domid}/type", dom.domain_type)
-        if dom.domain_type == "hvm":
-            t.write(f"/libxl/{domid}/dm-version", "qemu_xen")
+        # store_libxl_entry: every guest gets the default device model.
+        t.write(f"/libxl/{domid}/dm-version", "qemu_xen")
         for index, disk in enumerate(dom.disks):
             _device(t, dom, "disk", disk, index)
         for index, nic in enumerate(dom.nics):
