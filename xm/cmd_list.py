@@ -19,10 +19,15 @@ def _records(xm: XmContext, doms: list[str], state: str = "all",
 
 
 def list_domains(xm: XmContext, doms: list[str], long: bool,
-                 state: str | None) -> None:
+                 state: str | None, vcpus: bool) -> None:
     if state is not None and state.lower() != "all" and doms:
         raise XmUsageError("You may specify either a state or a particular "
                            "VM, but not both")
+    if vcpus:
+        xm.err.write("xm list -v is deprecated.  Please use xm vcpu-list.\n")
+        from xm.cmd_vcpu import list_vcpus
+        list_vcpus(xm, doms)
+        return
     records = _records(xm, doms, (state or "all").lower(), full=long)
     if not long:
         xm.out.write(render.brief_list(records))

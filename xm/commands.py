@@ -77,8 +77,11 @@ COMMANDS: tuple[Command, ...] = (
        options=(Opt("long", "Output all VM details in SXP", short="l",
                     long="long"),
                 Opt("state", "Select only VMs with the specified state",
-                    long="state", metavar="<state>")),
-       methods=("xend.domain", "xend.domains_with_state"), essential=True),
+                    long="state", metavar="<state>"),
+                Opt("vcpus", "Deprecated: use xm vcpu-list", short="v",
+                    long="vcpus")),
+       methods=("xend.domain", "xend.domains_with_state",
+                "xend.domain.getVCPUInfo"), essential=True),
     Command("mem-max", "domain", "Set the maximum amount reservation for a "
        "domain.", "<Domain> <Mem>", cmd_memory.set_memory_max,
        args=(DOM, Arg("mem", parse_memory_mib)),

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from tests.xm.conftest import record
-
 ONE_CALL = [
     (["destroy", "guest1"], "xend.domain.destroy", ("guest1",)),
     (["pause", "7"], "xend.domain.pause", ("7",)),
@@ -200,4 +198,11 @@ def test_vcpu_list_all_and_named(xm, fake):
 def test_help_command_is_not_an_rpc(xm, fake):
     assert xm("help").status == 0
     assert fake.calls == []
-    assert record  # the record builder is shared with other test modules
+
+
+def test_list_v_is_deprecated_vcpu_list(xm, fake):
+    fake.answers["xend.domain.getVCPUInfo"] = lambda name: []
+    r = xm("list", "-v", "guest1")
+    assert r.err == "xm list -v is deprecated.  Please use xm vcpu-list.\n"
+    assert r.out.split() == ["Name", "ID", "VCPU", "CPU", "State", "Time(s)",
+                             "CPU", "Affinity"]
