@@ -85,20 +85,30 @@ def config_from_sxp(doc: Sxp) -> DomainConfig:
             kw[key] = tuple(str(v) for v in value)
     image = sxp.child_value(doc, "image")
     if isinstance(image, list) and image:
-        _image(image, kw, doc[0] == "domain")
+        _image(image, kw)
     _devices(doc, kw)
-    security = sxp.child(doc, "security")
-    if security is not None:
-        acl = sxp.child(security[1] if len(security) > 1 and isinstance(
-            security[1], list) and security[1] and isinstance(
-            security[1][0], list) else security, "access_control")
-        if acl is not None:
-            kw["access_control"] = (",".join(
-                f"{k}={v}" for k, v in acl[1:] if isinstance(k, str)),)
+    acl = _access_control(doc)
+    if acl:
+        kw["access_control"] = (acl,)
     try:
         return DomainConfig(**kw).validate()
     except TypeError as exc:
         raise ConfigError(f"Invalid SXP config: {exc}") from None
+
+
+def _access_control(doc: Sxp) -> str:
+    """``policy=P,label=L`` from ``(security ((access_control …)))``."""
+    for security in sxp.children(doc, "security"):
+        for entry in security[1:]:
+            acls: list[Any] = entry if isinstance(entry, list) else []
+            if acls and not isinstance(acls[0], list):
+                acls = [acls]  # (security (access_control …)) also seen
+            for acl in acls:
+                if isinstance(acl, list) and acl[:1] == ["access_control"]:
+                    pairs = [p for p in acl[1:]
+                             if isinstance(p, list) and len(p) == 2]
+                    return ",".join(f"{p[0]}={p[1]}" for p in pairs)
+    return ""
 
 
 def _vcpus(doc: Sxp, kw: dict[str, Any]) -> None:
@@ -118,7 +128,7 @@ def _vcpus(doc: Sxp, kw: dict[str, Any]) -> None:
 
 
 def _cpus(doc: Sxp, kw: dict[str, Any]) -> None:
-    cpus = sxp.child_value(doc, "cpus")
+    cpus: Any = sxp.child_value(doc, "cpus")
     if isinstance(cpus, str):
         kw["cpus"] = cpus
     elif isinstance(cpus, list) and cpus:
@@ -132,7 +142,7 @@ def _cpus(doc: Sxp, kw: dict[str, Any]) -> None:
             kw["cpus"] = tuple(str(c) for c in cpus)
 
 
-def _image(image: list[Sxp], kw: dict[str, Any], listed: bool) -> None:
+def _image(image: list[Sxp], kw: dict[str, Any]) -> None:
     builder = image[0]
     if builder not in ("linux", "hvm", "pvh"):
         raise ConfigError(f"Invalid SXP config: unknown image {builder!r}")
@@ -159,10 +169,10 @@ def _image(image: list[Sxp], kw: dict[str, Any], listed: bool) -> None:
             kw[key] = to_int(value, key)
     platform: dict[str, Any] = {}
     for item in sxp.children(image):
-        key = item[0]
-        if key in PLATFORM_KEYS and len(item) > 1 and not isinstance(
+        head: Any = item[0]
+        if head in PLATFORM_KEYS and len(item) > 1 and not isinstance(
                 item[1], list):
-            platform[key] = convert_platform_value(key, item[1])
+            platform[head] = convert_platform_value(head, item[1])
     kw["platform"] = _drop_defaults(platform)
 
 

@@ -168,7 +168,7 @@ def _backend(d: JSON) -> str | None:
         return str(d["backend_domname"])
     if d.get("backend_domid"):
         return str(d["backend_domid"])
-    return None
+    return None  # dom0, the default
 
 
 def _disk(d: JSON) -> DiskSpec:

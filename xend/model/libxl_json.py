@@ -104,6 +104,9 @@ def _build_info(cfg: DomainConfig, max_cpus: int | None) -> JSON:
     affinity = cfg.vcpu_affinity(max_cpus)
     if affinity is not None:
         b["vcpu_hard_affinity"] = affinity[: cfg.max_vcpus]
+        if not isinstance(cfg.cpus, str):
+            # xl turns NUMA placement off for a per-vcpu list
+            b["numa_placement"] = "False"
     if cfg.tsc_mode:
         b["tsc_mode"] = TSC_MODES[cfg.tsc_mode]
     b["max_memkb"] = cfg.max_memory * 1024
@@ -175,13 +178,9 @@ def _ioport(spec: str) -> JSON:
 
 
 def _backend_domain(value: str | None, out: JSON) -> None:
-    """xm named a backend domain by id or name; libxl has both fields."""
-    if value is None:
-        return
-    if value.isdigit():
-        if int(value):
-            out["backend_domid"] = int(value)
-    else:
+    """xm named a backend domain by id or name; like xl we pass either as
+    ``backend_domname`` (libxl resolves a number as a domid)."""
+    if value is not None:
         out["backend_domname"] = value
 
 
