@@ -11,7 +11,7 @@ legitimately differ (DIRECTORY_PART generation counts).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from xenstore.wire import Op, join
 
@@ -19,6 +19,7 @@ from xs_harness import RawClient
 
 Step = tuple[int, int, bytes, "int | None"]
 PING = (Op.GET_DOMAIN_PATH, join(b"0"))
+GUEST_DOMID = 3
 
 
 def normalise(op: int, payload: bytes) -> tuple[str, bytes]:
@@ -29,9 +30,15 @@ def normalise(op: int, payload: bytes) -> tuple[str, bytes]:
     return name, payload
 
 
-def run_script(socket_path: str, script: list[Step], conns: int = 2
-               ) -> list[Any]:
-    clients = [RawClient(socket_path) for _ in range(conns)]
+def run_script(socket_path: str, script: list[Step], conns: int = 2,
+               guest: Callable[[], Any] | None = None) -> list[Any]:
+    """With ``guest``, domain GUEST_DOMID is introduced first and the
+    client ``guest()`` returns becomes connection number ``conns``."""
+    clients: list[Any] = [RawClient(socket_path) for _ in range(conns)]
+    if guest is not None:
+        clients[0].request(Op.INTRODUCE,
+                           join(str(GUEST_DOMID).encode(), b"0", b"5"))
+        clients.append(guest())
     tx_ids: dict[int, int] = {}
     results: list[Any] = []
     try:
