@@ -320,3 +320,34 @@ def test_rename(hv: LibxlHypervisor, fake: FakeLibxl) -> None:
         hv.rename(5, "taken")
     with pytest.raises(xe.InvalidArgument):
         hv.rename(5, "mine")           # not taken by another domain
+
+
+def test_shutdowns_seen_before_watching_are_not_reported_again(
+        hv: LibxlHypervisor, fake: FakeLibxl) -> None:
+    fake.dominfo[5].update(shutdown=True, shutdown_reason="crash")
+    fake.dominfo[6] = {"domid": 6, "running": True}
+    assert [d.shutdown for d in hv.list_domains()] == [False, True, False]
+    got: list[DomainEvent] = []
+    done = threading.Event()
+
+    def callback(ev: DomainEvent) -> None:
+        got.append(ev)
+        if ev.kind == "death":
+            done.set()
+
+    hv.watch_events(callback)
+    # what libxl reports on arming: 5 (seen by the caller) and 6 (shut
+    # down after the caller looked)
+    fake.events.put(LibxlEvent("domain_shutdown", 5, "u5", 5, "crash"))
+    fake.events.put(LibxlEvent("domain_shutdown", 6, "u6", 6, "poweroff"))
+    fake.events.put(LibxlEvent("domain_death", 6, "u6", 6))
+    assert done.wait(5)
+    hv.close()
+    assert got == [DomainEvent("shutdown", 6, "u6", "poweroff"),
+                   DomainEvent("death", 6, "u6")]
+
+
+def test_constructor_accepts_the_daemon_arguments() -> None:
+    hv = LibxlHypervisor(state_dir="/var/lib/xend")
+    assert hv.state_dir == "/var/lib/xend"
+    hv.close()                       # nothing was opened: nothing to close

@@ -36,18 +36,25 @@ class LibxlHypervisor:
 
     kind = "libxl"
 
-    def __init__(self, *, module_path: str | None = None,
+    def __init__(self, *, state_dir: str | None = None,
+                 module_path: str | None = None,
                  log_level: int | None = None,
                  libxl: Libxl | None = None) -> None:
-        """``module_path``: an explicitly built ``_libxl_cffi`` module file
-        (default: ``bindings._libxl_cffi``); ``log_level``: least
-        xentoollog level formatted (default from the "xend.libxl" logger);
-        ``libxl``: an open :class:`Libxl` to use instead of opening one."""
+        """All optional.  ``state_dir``: accepted for parity with the sim
+        backend and unused (libxl keeps its own state in /var/lib/xen);
+        ``module_path``: an explicitly built ``_libxl_cffi`` module file
+        (default: ``bindings._libxl_cffi`` or ``$XEND_LIBXL_CFFI``);
+        ``log_level``: least xentoollog level formatted (default from the
+        "xend.libxl" logger); ``libxl``: an open :class:`Libxl` to use
+        instead of opening one (tests)."""
+        self.state_dir = state_dir
         self._module_path = module_path
         self._log_level = log_level
         self._xl_obj = libxl
         self._open_lock = threading.Lock()
         self._pump: EventPump | None = None
+        # Domains the caller saw shut down before watch_events (see there).
+        self._seen_shut_down: set[int] = set()
 
     @property
     def _xl(self) -> Libxl:
@@ -85,6 +92,11 @@ class LibxlHypervisor:
         info = convert.domain_info(
             dominfo, name=xl.domid_to_name(domid), target_memkb=target,
             start_time=xl.start_time(domid) if domid else None)
+        if self._pump is None:
+            if info.shutdown:
+                self._seen_shut_down.add(domid)
+            else:
+                self._seen_shut_down.discard(domid)
         self._arm(domid)
         return info
 
@@ -276,10 +288,17 @@ class LibxlHypervisor:
 
     # -- events ------------------------------------------------------------
     def watch_events(self, callback: EventCallback) -> None:
-        """Start the event thread and arm every existing guest."""
+        """Start the event thread and arm every existing guest.
+
+        libxl reports a domain that is already shut down as soon as it is
+        armed.  That report is dropped for domains the caller has already
+        seen shut down through list_domains/domain_info (xend acts on those
+        from its start-up scan) and delivered for the others, so every
+        shutdown reaches the caller exactly once.
+        """
         if self._pump is not None:
             raise InvalidState("already watching domain events")
-        pump = EventPump(self._xl, callback)
+        pump = EventPump(self._xl, callback, self._seen_shut_down)
         pump.start()
         self._pump = pump
         for dominfo in self._xl.list_domains():

@@ -29,11 +29,17 @@ log = logging.getLogger("xend.hv.libxl")
 class EventPump:
     """Delivers DomainEvents for the domains it has armed."""
 
-    def __init__(self, xl: Libxl, callback: EventCallback) -> None:
+    def __init__(self, xl: Libxl, callback: EventCallback,
+                 already_seen: set[int] | None = None) -> None:
+        """``already_seen``: domains the caller already knows are shut
+        down; libxl reports their shutdown as soon as they are armed, and
+        that first report is dropped, so each shutdown reaches xend once
+        (by its start-up scan or by an event, never both)."""
         self._xl = xl
         self._callback = callback
         self._lock = threading.Lock()
         self._armed: dict[int, Any] = {}     # domid -> evgen
+        self._already_seen = set(already_seen or ())
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._run,
                                         name="libxl-events", daemon=True)
@@ -56,6 +62,7 @@ class EventPump:
         """A fresh evgen for a domain that was shut down and resumed."""
         with self._lock:
             old = self._armed.pop(domid, None)
+            self._already_seen.discard(domid)
         if old is not None:
             self._xl.disable_domain_death(old)
         self.arm(domid)
@@ -84,9 +91,18 @@ class EventPump:
 
     def _dispatch(self, event: LibxlEvent) -> None:
         if event.type == "domain_shutdown":
+            with self._lock:
+                seen = event.domid in self._already_seen
+                self._already_seen.discard(event.domid)
+            if seen:
+                log.debug("domain %d was already shut down when armed",
+                          event.domid)
+                return
             out = DomainEvent("shutdown", event.domid, event.uuid,
                               event.shutdown_reason)
         elif event.type == "domain_death":
+            with self._lock:
+                self._already_seen.discard(event.domid)
             self._disarm(event.domid)
             out = DomainEvent("death", event.domid, event.uuid)
         else:
