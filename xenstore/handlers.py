@@ -198,7 +198,9 @@ def do_transaction_start(e: Engine, c: Connection, tx: Transaction | None,
         c.next_tx_id = (c.next_tx_id + 1) & 0xFFFFFFFF
         if tx_id and tx_id not in c.transactions:
             break
-    c.transactions[tx_id] = e.tree.begin(tx_id)
+    tx = c.transactions[tx_id] = e.tree.begin(tx_id)
+    if e.is_unprivileged(c):
+        tx.max_nodes = e.quotas["transaction-nodes"]
     return str(tx_id).encode() + b"\0"
 
 

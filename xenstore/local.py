@@ -44,6 +44,7 @@ class LocalStore(WireStore):
         self._events: queue.SimpleQueue[tuple[bytes, bytes] | None] = \
             queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._closed = False
         conn.sink = self._sink
 
     def _sink(self, msg: Message) -> None:
@@ -82,7 +83,7 @@ class LocalStore(WireStore):
             self._dispatch(*item)
 
     def _request(self, op: int, payload: bytes, tx_id: int = 0) -> bytes:
-        if self._conn.closed:
+        if self._closed or self._conn.closed:
             raise StoreConnectionError("store is closed")
 
         def run() -> Message:
@@ -100,7 +101,18 @@ class LocalStore(WireStore):
         return reply.payload
 
     def close(self) -> None:
-        if self._conn.domain is None:
-            self._runner(lambda: self._engine.disconnect(self._conn))
-        self._conn.closed = True
+        if self._closed:
+            return
+        self._closed = True
+        conn = self._conn
+
+        def detach() -> None:
+            if conn.domain is None:
+                self._engine.disconnect(conn)
+            else:
+                # A domain's connection outlives this handle: it only
+                # stops delivering to us (and keeps its watches, as a
+                # guest's ring would).
+                conn.sink = lambda m: None
+        self._runner(detach)
         self._events.put(None)

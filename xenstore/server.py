@@ -33,7 +33,7 @@ from typing import Any, Callable, TypeVar
 from . import domains
 from .connection import Connection
 from .engine import DomainListener, Engine
-from .errors import StoreError
+from .errors import StoreConnectionError, StoreError, StoreTimeout
 from .wire import Decoder, Message, WireError
 
 log = logging.getLogger(__name__)
@@ -180,8 +180,15 @@ class EmbeddedXenstored:
             except BaseException as exc:
                 fut.set_exception(exc)
 
-        loop.call_soon_threadsafe(run)
-        return fut.result(timeout=timeout)      # type: ignore[no-any-return]
+        try:
+            loop.call_soon_threadsafe(run)
+        except RuntimeError:            # the loop is closed
+            raise StoreConnectionError("xenstored is not running") from None
+        try:
+            return fut.result(timeout=timeout)  # type: ignore[no-any-return]
+        except concurrent.futures.TimeoutError:
+            raise StoreTimeout(f"xenstored did not answer in {timeout}s"
+                               ) from None
 
     def introduce_domain(self, domid: int, mfn: int = 0,
                          port: int = 1) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .errors import XsError
 from .perms import NONE, Perm
 
 NO_GENERATION = -1
@@ -70,6 +71,18 @@ class Transaction:
     accessed: dict[str, Accessed] = field(default_factory=dict)
     fail: bool = False
     node_created: bool = False
+    max_nodes: int | None = None    # transaction-nodes quota (unprivileged)
+
+    def track(self, path: str) -> Accessed:
+        """The access record of ``path``, created on first access."""
+        acc = self.accessed.get(path)
+        if acc is None:
+            if self.max_nodes is not None and \
+                    len(self.accessed) >= self.max_nodes:
+                self.fail = True
+                raise XsError("ENOSPC")
+            acc = self.accessed[path] = Accessed()
+        return acc
 
 
 def parent_of(path: str) -> str:
@@ -129,12 +142,12 @@ class Tree:
         if acc is not None:
             return acc.node
         node = self.nodes.get(path)
-        tx.accessed[path] = Accessed(
-            generation=node.generation if node else NO_GENERATION,
-            check_gen=True,
-            node=node.copy() if node else None,
-            old_perms=node.perms if node else None)
-        return tx.accessed[path].node
+        acc = tx.track(path)
+        acc.generation = node.generation if node else NO_GENERATION
+        acc.check_gen = True
+        acc.node = node.copy() if node else None
+        acc.old_perms = node.perms if node else None
+        return acc.node
 
     def put(self, node: Node, tx: Transaction | None) -> None:
         """Write a node (the caller passes a fresh or copied Node)."""
@@ -142,7 +155,7 @@ class Tree:
         if tx is None:
             self._store(node)
             return
-        acc = tx.accessed.setdefault(node.path, Accessed())
+        acc = tx.track(node.path)
         acc.modified = True
         acc.node = node
 
@@ -151,7 +164,7 @@ class Tree:
         if tx is None:
             self._drop(path)
             return
-        acc = tx.accessed.setdefault(path, Accessed())
+        acc = tx.track(path)
         acc.modified = True
         acc.node = None
 

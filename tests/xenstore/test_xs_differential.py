@@ -377,9 +377,50 @@ GUEST: list[Step] = [
 ]
 
 
+GUEST_QUOTAS: list[Step] = [
+    (0, MK, join(b"/local/domain/3/data"), None),
+    (0, SP, join(b"/local/domain/3/data", b"n3"), None),
+    (0, Op.CONTROL, join(b"quota", b"set", b"transaction-nodes", b"4"),
+     None),
+    (G, TS, b"\0", None),                           # 3
+    (G, W, w(b"data/a", b"1"), 3),
+    (G, W, w(b"data/b", b"1"), 3),
+    (G, W, w(b"data/c", b"1"), 3),
+    (G, W, w(b"data/d", b"1"), 3),
+    (G, TE, join(b"T"), 3),
+    (0, Op.CONTROL, join(b"quota", b"set", b"nodes", b"4"), None),
+    (G, W, w(b"data/x", b"1"), None),
+    (G, W, w(b"data/y", b"1"), None),
+    (G, W, w(b"data/z/deep/er", b"1"), None),
+    (G, W, w(b"data/x", b"changed"), None),
+    (G, RM, join(b"data/x"), None),
+    (G, MK, join(b"data/w"), None),
+    (G, TS, b"\0", None),                           # 16
+    (G, W, w(b"data/t1", b"1"), 16),
+    (G, W, w(b"data/t2", b"1"), 16),
+    (G, TE, join(b"T"), 16),
+    (0, Op.CONTROL, join(b"quota", b"set", b"watches", b"2"), None),
+    (G, WA, join(b"data", b"1"), None),
+    (G, WA, join(b"data", b"2"), None),
+    (G, WA, join(b"data", b"3"), None),
+    (G, WA, join(b"data", b"4"), None),
+    (0, Op.CONTROL, join(b"quota", b"set", b"transactions", b"1"), None),
+    (G, TS, b"\0", None),
+    (G, TS, b"\0", None),
+    (G, TS, b"\0", None),
+    (G, SP, join(b"data", b"n3", b"r1", b"r2", b"r4", b"r5", b"r6"), None),
+    (0, Op.CONTROL, join(b"quota", b"set", b"permissions", b"2"), None),
+    (G, SP, join(b"data", b"n3", b"r1", b"r2"), None),
+    (G, SP, join(b"data", b"n3", b"r1"), None),
+]
+
+
+@pytest.mark.parametrize("name,script", [("guest", GUEST),
+                                         ("quotas", GUEST_QUOTAS)])
 def test_guest_sequence_matches_c_xenstored(
-        c_xenstored: CXenstored, embedded: EmbeddedXenstored) -> None:
-    compare(c_xenstored, embedded, GUEST, guest=True)
+        name: str, script: list[Step], c_xenstored: CXenstored,
+        embedded: EmbeddedXenstored) -> None:
+    compare(c_xenstored, embedded, script, guest=True)
 
 
 GUEST_PATHS = [b"/local/domain/3", b"data", b"data/x", b"data/x/y", b"name",
