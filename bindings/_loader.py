@@ -65,8 +65,7 @@ def _import(path: str | None) -> Any:
 
 
 def _install_callbacks(ffi: Any) -> None:
-    @ffi.def_extern(name="xend_log_cb")   # type: ignore[misc]
-    def _log_cb(level: int, errnoval: int, context: Any, msg: Any) -> None:
+    def log_cb(level: int, errnoval: int, context: Any, msg: Any) -> None:
         try:
             ctx = ffi.string(context).decode(errors="replace") \
                 if context != ffi.NULL else None
@@ -74,6 +73,8 @@ def _install_callbacks(ffi: Any) -> None:
                      ffi.string(msg).decode(errors="replace"))
         except Exception:   # never let an exception unwind into libxl
             pass
+
+    ffi.def_extern(name="xend_log_cb")(log_cb)
 
 
 def load(path: str | None = None) -> Native:
