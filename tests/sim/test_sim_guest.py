@@ -224,3 +224,26 @@ def test_concurrent_creates_get_distinct_ids(sim: SimHypervisor) -> None:
     for thread in threads:
         thread.join()
     assert sorted(ids) == list(range(1, 21))
+
+
+def test_console_pty_shows_a_boot_banner(sim: SimHypervisor) -> None:
+    import os
+    import select
+    domid = started(sim, pv_config("chatty"))
+    path = sim.console_path(domid)
+    fd = os.open(path, os.O_RDONLY | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        ready, _, _ = select.select([fd], [], [], 2)
+        assert ready
+        assert b"Linux version" in os.read(fd, 4096)
+    finally:
+        os.close(fd)
+    sim.destroy(domid)
+    from xend.errors import DomainNotFound
+    with pytest.raises(DomainNotFound):
+        sim.console_path(domid)
+
+
+def test_dmesg_names_the_simulated_host(sim: SimHypervisor) -> None:
+    import socket
+    assert f"Simulated host {socket.gethostname()}" in sim.dmesg()

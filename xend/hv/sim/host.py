@@ -60,6 +60,8 @@ def boot_log(*, host_cpus: int, total_kb: int, scheduler: str,
         "(gcc (Debian 12.2.0-14) 12.2.0) debug=n Wed Nov  1 00:00:00 UTC 2023",
         "(XEN) Latest ChangeSet: Simulated hypervisor (no Xen): xend.hv.sim",
         "(XEN) Bootloader: simulated",
+        f"(XEN) Simulated host {socket.gethostname()}: {host_cpus} CPUs, "
+        f"{total_kb // 1024} MiB RAM (xend.hv.sim, no hypervisor)",
         "(XEN) Command line: " + commandline(scheduler, dom0_memory_mib),
         "(XEN) Xen image load base address: 0",
         "(XEN) Video information:",

@@ -4,8 +4,30 @@ The class is the composition of :mod:`.core` (state, lock, persistence,
 queries, events), :mod:`.lifecycle` (create, destroy, pause, shutdown,
 triggers), :mod:`.saverestore` and :mod:`.resources` (memory, vcpus,
 scheduler, devices, console, host).  It implements
-:class:`xend.hv.base.Hypervisor` exactly; its sim-only extras are
-``inject_crash``, ``run_due_events`` and ``flush_events``.
+:class:`xend.hv.base.Hypervisor` exactly.
+
+Sim-only extras: ``inject_crash(domid)`` (the guest crashes now),
+``run_due_events()`` (apply guest reactions due by the injected clock) and
+``flush_events(timeout)`` (wait until queued events reached the callback).
+
+Where libxl/Xen 4.17 behaviour is surprising, the simulator follows it:
+
+* ``DomainInfo.max_memkb`` is Xen's limit (target + 1024 KiB after create,
+  like libxl_dominfo), not the config's maxmem;
+* ``set_max_memory`` never raises ``memory/static-max``, so a target above
+  the *configured* maxmem stays refused after it (libxl_mem.c);
+* ``pause`` counts: two pauses need two unpauses; unpausing a running
+  domain is refused (Xen's controller pause count);
+* the ``reset``/``init`` triggers are not implemented by Xen on x86
+  (NotSupported); ``power``/``sleep`` need an HVM/PVH guest;
+* a nic gets devid = highest in use + 1 (libxl__device_nextid);
+* the create memory check is libxl_domain_need_memory (target + shadow +
+  1-2 MiB, 2 MiB aligned) against free memory; there is no autoballoon.
+
+Deliberate differences: the PV kernel file is not looked for on this host;
+a duplicate uuid is refused (Xen would allow it); Xenstore's own
+``@releaseDomain`` on a guest *shutdown* is not fired (only on destroy, via
+``release_domain``), because the Store interface cannot fire it.
 """
 
 from __future__ import annotations

@@ -206,6 +206,12 @@ class StateFile:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, self.path)
+            # The rename itself must reach the disk too.
+            dir_fd = os.open(self.dir, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
         except OSError as exc:
             try:
                 os.unlink(tmp)
