@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from xm.context import XmContext
-from xm.errors import XmUsageError
+from xm.errors import XmFailure, XmUsageError
 from xm.spec import Command, Opt
 
 
@@ -134,6 +134,8 @@ def bind(cmd: Command, positional: list[str],
 def invoke(cmd: Command, xm: XmContext, positional: list[str],
            options: dict[str, Any]) -> int:
     values = bind(cmd, positional, options)
+    if xm.dry_run and not cmd.dry_run:
+        raise XmFailure(f"xm {cmd.name} does not implement -N (dry run)")
     xm.command_name = cmd.name
     xm.allowed_methods = cmd.methods
     status = cmd.handler(xm, **values)
@@ -183,13 +185,15 @@ class XmGroup(click.Group):
         from xm.commands import COMMANDS
         return [c.name for c in COMMANDS]
 
-    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+    def get_command(self, ctx: click.Context,
+                    name: str) -> click.Command | None:
         from xm.commands import BY_NAME
         spec = BY_NAME.get(name)
         return XmCommand(spec) if spec else None
 
-    def resolve_command(self, ctx: click.Context, args: list[str]
-                        ) -> tuple[str | None, click.Command | None, list[str]]:
+    def resolve_command(
+            self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         from xm.commands import deprecation_message, lookup
         name = args[0]
         spec, alias = lookup(name)

@@ -12,8 +12,9 @@ def info(xm: XmContext) -> None:
 
 def dmesg(xm: XmContext, clear: bool) -> None:
     method = "xend.node.dmesg.clear" if clear else "xend.node.dmesg.info"
-    # The ring already ends in a newline; 4.4 added none.
-    xm.out.write(str(xm.call(method)))
+    # The ring already ends in a newline; 4.4 added none.  (Nothing comes
+    # back under xm -N.)
+    xm.out.write(str(xm.call(method) or ""))
 
 
 def log(xm: XmContext) -> None:

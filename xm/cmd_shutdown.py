@@ -80,7 +80,7 @@ def _shutdown(xm: XmContext, doms: list[str], mode: str, wait: bool) -> None:
         if wait and mode == "reboot":
             counts[d] = xm.call("xend.domain.getRestartCount", d)
         xm.call("xend.domain.shutdown", d, mode)
-    if not wait:
+    if not wait or xm.dry_run:         # xm -N sent nothing to wait for
         return
     verb = "reboot" if mode == "reboot" else "shut down"
     label = f"Waiting for {len(doms)} domain(s) to {verb} ..."

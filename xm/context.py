@@ -25,6 +25,12 @@ class Client(Protocol):
     def close(self) -> None: ...
 
 
+def _modifies(method: str) -> bool:
+    from xend.rpc.api import BY_NAME   # only xm -N needs the method table
+    spec = BY_NAME.get(method)
+    return spec is None or spec.modifies
+
+
 def default_client_factory() -> Client:
     from xm.client import XendClient   # imported on first RPC only
     return XendClient()
@@ -41,6 +47,7 @@ class XmContext:
     now: Callable[[], float] = time.time
     command_name: str = ""
     allowed_methods: tuple[str, ...] | None = None
+    dry_run: bool = False              # xm -N: print modifying requests
     _client: Client | None = field(default=None, repr=False)
 
     @property
@@ -58,6 +65,11 @@ class XmContext:
                 method not in self.allowed_methods:
             raise InternalError(f"xm {self.command_name}: RPC method "
                                 f"{method} is not in the command table")
+        if self.dry_run and _modifies(method):
+            import json
+            self.echo(json.dumps({"method": method, "params": list(params)}
+                                 | ({"fds": len(fds)} if fds else {})))
+            return None
         if self._client is None:
             self._client = self.client_factory()
         if fds:

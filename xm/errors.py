@@ -54,7 +54,8 @@ def _error(exc: BaseException) -> str:
 def _connection_failed(exc: BaseException) -> str:
     # As in 4.4: a user who may not open the socket is told to be root.
     if "Permission denied" in str(exc) and os.geteuid() != 0:
-        return "Error: Most commands need root access. Please try again as root."
+        return ("Error: Most commands need root access. "
+                "Please try again as root.")
     return f"Error: {exc}"
 
 

@@ -20,6 +20,9 @@ USAGE_FOOTER = ("<Domain> can either be the Domain Name or Id.\n"
                 "For more help on 'xm create' see the xmdomain.cfg(5) "
                 " man page.\n")
 
+DRY_RUN_NOTE = ("'xm -N <subcommand> [args]' prints the requests that would "
+                "change something instead of sending them.\n")
+
 # The order of the long help, as in 4.4 (domain, host, scheduler, ...).
 GROUPS = ("domain", "host", "scheduler")
 
@@ -74,7 +77,7 @@ def long_help(commands: Iterable[Command]) -> str:
                 if c.group and c.group not in GROUPS]
     lines = [USAGE_HELP, "xm full list of subcommands:\n"]
     lines += _rows(ordered)
-    lines += ["", USAGE_FOOTER]
+    lines += ["", USAGE_FOOTER, DRY_RUN_NOTE]
     return "\n".join(lines) + "\n"
 
 

@@ -53,6 +53,10 @@ def _report(xm: XmContext, exc: BaseException) -> int:
 
 def run(args: list[str], xm: XmContext) -> int:
     """Run one xm command line (without the program name)."""
+    if args and args[0] == "-N":
+        # Dry run (as xl -N): show the modifying requests, send none.
+        xm.dry_run = True
+        args = args[1:]
     if not args:
         xm.out.write(helptext.short_help(COMMANDS))
         return 1

@@ -31,7 +31,7 @@ class Opt:
         return self.metavar is not None
 
     def help_label(self) -> str:
-        """The left column of the per-command help: ``-d DOMAIN, --domain=DOMAIN``."""
+        """Left column of the command help: ``-d DOMAIN, --domain=DOMAIN``."""
         parts = []
         if self.short:
             parts.append(f"-{self.short}" + (f" {self.metavar}"
@@ -70,6 +70,10 @@ class Command:
     gnu: bool = True                   # options may follow positionals
     usage_on_error: bool = True        # print usage after an xend error
     extra_help: str = ""               # printed after the options table
+    # ``xm -N``: print the modifying requests instead of sending them.  Off
+    # for commands with local side effects (save opens its file) or that
+    # need a modifying call's answer (create prints the new domid).
+    dry_run: bool = True
 
     @property
     def arity(self) -> tuple[int, int | None]:
