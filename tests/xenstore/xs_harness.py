@@ -132,6 +132,12 @@ int xengnttab_unmap(void *x, void *a, uint32_t n)
 """
 
 
+def _event(payload: bytes) -> tuple[bytes, bytes]:
+    """``(path, token)`` of a WATCH_EVENT payload."""
+    path, token = payload.split(b"\0")[:2]
+    return path, token
+
+
 def missing_tools() -> str | None:
     """Why the C daemon cannot be run here, or None."""
     if not os.path.exists(C_XENSTORED):
@@ -221,7 +227,7 @@ class RawClient:
         while True:
             msg = self._next()
             if msg.op == Op.WATCH_EVENT:
-                self.events.append(tuple(msg.payload.split(b"\0")[:2]))
+                self.events.append(_event(msg.payload))
                 continue
             assert msg.req_id == self.req_id, msg
             return msg.op, msg.payload
@@ -244,7 +250,7 @@ class RawClient:
                     msg = self.backlog.pop(0)
                     if msg.op == Op.WATCH_EVENT:
                         self.events.append(
-                            tuple(msg.payload.split(b"\0")[:2]))
+                            _event(msg.payload))
                 data = self.sock.recv(65536)
                 if not data:
                     break
@@ -306,7 +312,7 @@ class RingClient:
         struct.pack_into("=I", self.page, 2056, prod)
         for msg in self.decoder.feed(data):
             if msg.op == Op.WATCH_EVENT:
-                self.events.append(tuple(msg.payload.split(b"\0")[:2]))
+                self.events.append(_event(msg.payload))
             else:
                 self.replies.append(msg)
 
@@ -351,7 +357,7 @@ class EngineDomainClient:
 
     def _sink(self, msg: Message) -> None:
         if msg.op == Op.WATCH_EVENT:
-            self.events.append(tuple(msg.payload.split(b"\0")[:2]))
+            self.events.append(_event(msg.payload))
         else:
             self.replies.append(msg)
 
