@@ -6,8 +6,40 @@ from xm import render
 from xm.context import XmContext
 
 
-def info(xm: XmContext) -> None:
+def info(xm: XmContext, config: bool) -> None:
+    if config:
+        xm.out.write(_xend_config())
+        return
     xm.out.write(render.info(xm.call("xend.node.info")))
+
+
+def _xend_config() -> str:
+    """``xm info -c``: the *local* xend configuration, read by xm itself as
+    in 4.4: every setting alphabetically, ``config`` expanded into the
+    file's own ``(key value)`` entries."""
+    from dataclasses import fields
+    from xend.daemon.config import load_config
+    from xend.model.sxp import parse
+    cfg = load_config()
+    rows: list[tuple[str, object]] = [(f.name, getattr(cfg, f.name))
+                                      for f in fields(cfg)]
+    try:
+        with open(cfg.path, encoding="utf-8") as f:
+            entries = [e for e in parse(f.read(), cfg.path)
+                       if isinstance(e, list) and e]
+    except FileNotFoundError:
+        entries = []
+    lines = []
+    for name, value in sorted(rows + [("config", entries)]):
+        if name != "config":
+            lines.append("%-38s:" % name + " " + str(value))
+            continue
+        for entry in entries:
+            if len(entry) < 2:
+                lines.append("%-38s: (none)" % entry[0])
+            else:
+                lines.append("%-38s:" % entry[0] + " " + str(entry[1]))
+    return "".join(line + "\n" for line in lines)
 
 
 def dmesg(xm: XmContext, clear: bool) -> None:

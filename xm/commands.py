@@ -184,8 +184,11 @@ COMMANDS: tuple[Command, ...] = (
         options=(Opt("clear", "Clear dmesg buffer as well as printing it",
                      short="c", long="clear"),),
         methods=("xend.node.dmesg.info", "xend.node.dmesg.clear")),
-    Command("info", "host", "Get information about Xen host.", "",
-        cmd_host.info, methods=("xend.node.info",)),
+    Command("info", "host", "Get information about Xen host.",
+        "[-c|--config]", cmd_host.info,
+        options=(Opt("config", "List Xend configuration parameters",
+                     short="c", long="config"),),
+        methods=("xend.node.info",)),
     Command("log", "host", "Print Xend log", "", cmd_host.log,
         methods=("xend.node.log",)),
     # -- scheduler (plain getopt: options must come first) ----------------

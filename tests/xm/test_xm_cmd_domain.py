@@ -206,3 +206,20 @@ def test_list_v_is_deprecated_vcpu_list(xm, fake):
     assert r.err == "xm list -v is deprecated.  Please use xm vcpu-list.\n"
     assert r.out.split() == ["Name", "ID", "VCPU", "CPU", "State", "Time(s)",
                              "CPU", "Affinity"]
+
+
+def test_info_config_reads_the_local_xend_config(xm, fake, tmp_path,
+                                                 monkeypatch):
+    conf = tmp_path / "xend-config.sxp"
+    conf.write_text("(hypervisor sim)\n(sim-host-cpus 8)\n(keymap de)\n")
+    monkeypatch.setenv("XEND_CONFIG", str(conf))
+    r = xm("info", "-c")
+    assert r.status == 0 and fake.calls == []
+    lines = r.out.splitlines()
+    assert "%-38s: 8" % "sim_host_cpus" in lines
+    assert lines.count("%-38s: de" % "keymap") == 2  # setting + file entry
+    assert "%-38s: sim" % "hypervisor" in lines
+    names = [line.split(":")[0].strip() for line in lines]
+    # settings alphabetically; the file's entries where "config" sorts
+    assert names.index("console_limit") < names.index("sim-host-cpus") \
+        < names.index("dom0_cpus")
