@@ -268,6 +268,18 @@ def _step() -> st.SearchStrategy[RawStep]:
                   st.just(join(b"3", b"0", b"5")), st.none()),
         st.tuples(conn, st.just(int(Op.RELEASE)), st.just(join(b"3")),
                   st.none()),
+        st.tuples(conn, st.just(int(Op.DIRECTORY_PART)), st.builds(
+            lambda p, o: join(p, o), path,
+            st.sampled_from([b"0", b"1", b"2", b"99"])), tx),
+        st.tuples(conn, st.just(int(Op.RESET_WATCHES)), st.just(b"\0"),
+                  st.none()),
+        st.tuples(conn, st.sampled_from([int(Op.RESUME),
+                                         int(Op.IS_DOMAIN_INTRODUCED),
+                                         int(Op.GET_DOMAIN_PATH)]),
+                  st.sampled_from([join(b"3"), join(b"0"), join(b"x")]),
+                  st.none()),
+        st.tuples(conn, st.just(int(Op.SET_TARGET)),
+                  st.just(join(b"3", b"0")), st.none()),
     )
 
 
