@@ -13,12 +13,19 @@ import uuid as uuidlib
 from typing import Any, Callable
 
 from xend.hv.base import DomainEvent
+from xend.hv.sim import SimHypervisor
+
+# The make_sim fixture: builds simulators on the test's state dir.
+MakeSim = Callable[..., SimHypervisor]
 
 BACKEND = os.environ.get("XEND_CONTRACT_BACKEND", "sim")
 KERNEL = os.environ.get("XEND_CONTRACT_KERNEL", "/boot/vmlinuz-sim")
 # How long a guest may take to react to a shutdown request.
 GUEST_TIMEOUT = float(os.environ.get("XEND_CONTRACT_GUEST_TIMEOUT", "5"))
 SIM_DELAY = 0.05
+# Whether the backend can run an HVM guest that reacts to ACPI (the lab may
+# have none): XEND_CONTRACT_HVM=0 skips those tests.
+HVM_GUESTS = os.environ.get("XEND_CONTRACT_HVM", "1") == "1"
 
 
 class FakeClock:

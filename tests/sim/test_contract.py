@@ -10,9 +10,11 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sim_helpers import GUEST_TIMEOUT, EventRecorder, hvm_config, pv_config
+from sim_helpers import (GUEST_TIMEOUT, HVM_GUESTS, EventRecorder,
+                         hvm_config, pv_config)
 
 from xend.errors import (DomainExists, DomainNotFound, HypervisorError,
                          InvalidArgument, InvalidState, NotEnoughMemory)
@@ -21,8 +23,8 @@ from xend.hv.base import Hypervisor
 MiB = 1024
 
 
-def running(hv: Hypervisor, **kw: object) -> int:
-    domid = hv.create(pv_config(**kw))   # type: ignore[arg-type]
+def running(hv: Hypervisor, **kw: Any) -> int:
+    domid = hv.create(pv_config(**kw))
     hv.unpause(domid)
     return domid
 
@@ -172,7 +174,7 @@ def test_domain0_cannot_be_destroyed_or_paused(hv: Hypervisor) -> None:
         hv.pause(0)
 
 
-# -- pause, cpu time -----------------------------------------------------------
+# -- pause, cpu time ----------------------------------------------------
 def test_pause_unpause_and_counts(hv: Hypervisor) -> None:
     domid = hv.create(pv_config())
     hv.unpause(domid)
@@ -322,6 +324,7 @@ def test_triggers_and_sysrq(hv: Hypervisor) -> None:
         hv.send_sysrq(domid, "too long")
 
 
+@pytest.mark.skipif(not HVM_GUESTS, reason="no HVM guest on this backend")
 def test_power_trigger_on_hvm(hv: Hypervisor, events: EventRecorder) -> None:
     domid = hv.create(hvm_config())
     hv.unpause(domid)

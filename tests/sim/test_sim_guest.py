@@ -8,19 +8,22 @@ thread itself with the real clock).
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import pytest
-from sim_helpers import EventRecorder, FakeClock, hvm_config, pv_config
+from sim_helpers import (EventRecorder, FakeClock, MakeSim, hvm_config,
+                         pv_config)
 
 from xend.errors import (HypervisorError, InvalidArgument, InvalidState,
                          NotSupported)
+from xend.hv.base import DomainEvent
 from xend.hv.sim import SimHypervisor
 
 DELAY = 2.0
 
 
 @pytest.fixture
-def sim(make_sim, clock: FakeClock) -> SimHypervisor:   # type: ignore[no-untyped-def]
+def sim(make_sim: MakeSim, clock: FakeClock) -> SimHypervisor:
     return make_sim(clock=clock, guest_shutdown_delay=DELAY)
 
 
@@ -31,7 +34,8 @@ def rec(sim: SimHypervisor) -> EventRecorder:
     return recorder
 
 
-def started(sim: SimHypervisor, config: dict | None = None) -> int:  # type: ignore[type-arg]
+def started(sim: SimHypervisor,
+            config: dict[str, Any] | None = None) -> int:
     domid = sim.create(config or pv_config())
     sim.unpause(domid)
     return domid
@@ -170,7 +174,7 @@ def test_triggers_follow_xen(sim: SimHypervisor, clock: FakeClock) -> None:
     assert not sim.domain_info(pv).shutdown
 
 
-def test_timer_thread_delivers_without_help(make_sim) -> None:  # type: ignore[no-untyped-def]
+def test_timer_thread_delivers_without_help(make_sim: MakeSim) -> None:
     sim = make_sim(guest_shutdown_delay=0.05)
     rec = EventRecorder()
     sim.watch_events(rec)
@@ -194,7 +198,7 @@ def test_callback_may_call_back_into_the_simulator(
     seen: list[str] = []
     done = threading.Event()
 
-    def callback(event):  # type: ignore[no-untyped-def]
+    def callback(event: DomainEvent) -> None:
         if event.kind == "shutdown":
             seen.append(sim.domain_info(event.domid).state_string)
             sim.destroy(event.domid)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sim_helpers import pv_config
+from sim_helpers import MakeSim, pv_config
 
 from xend.errors import (DomainExists, HypervisorError, InvalidArgument,
                          NotEnoughMemory, NotSupported)
@@ -15,7 +15,7 @@ MiB = 1024
 
 
 @pytest.fixture
-def sim(make_sim) -> SimHypervisor:  # type: ignore[no-untyped-def]
+def sim(make_sim: MakeSim) -> SimHypervisor:
     return make_sim(host_memory_mib=4096, host_cpus=4, dom0_memory_mib=1024)
 
 
@@ -168,7 +168,7 @@ def test_cap_range_scales_with_vcpus(sim: SimHypervisor) -> None:
     assert sim.sched_get(domid).cap == 300
 
 
-def test_credit2_has_weight_and_cap(make_sim) -> None:  # type: ignore[no-untyped-def]
+def test_credit2_has_weight_and_cap(make_sim: MakeSim) -> None:
     sim = make_sim(scheduler="credit2")
     domid = sim.create(pv_config())
     sim.sched_set(domid, weight=100, cap=50)
@@ -178,7 +178,7 @@ def test_credit2_has_weight_and_cap(make_sim) -> None:  # type: ignore[no-untype
     assert sim.host_info().xen_scheduler == "credit2"
 
 
-def test_null_and_rtds_schedulers(make_sim, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_null_and_rtds_schedulers(make_sim: MakeSim, tmp_path) -> None:
     sim = make_sim(scheduler="null")
     domid = sim.create(pv_config())
     sim.sched_set(domid, weight=5)      # libxl: nothing per domain, rc 0

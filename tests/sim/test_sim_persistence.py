@@ -7,15 +7,16 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sim_helpers import EventRecorder, FakeClock, pv_config
+from sim_helpers import MakeSim, EventRecorder, FakeClock, pv_config
 
 from xend.errors import HypervisorError, InvalidArgument, StorageError
 from xend.hv.sim import SimHypervisor
 
 
-def test_domains_survive_a_restart(make_sim, clock: FakeClock,  # type: ignore[no-untyped-def]
+def test_domains_survive_a_restart(make_sim: MakeSim, clock: FakeClock,
                                    tmp_path: Path) -> None:
     first = make_sim(clock=clock)
     config = pv_config("keeper", vcpus=2)
@@ -38,7 +39,7 @@ def test_domains_survive_a_restart(make_sim, clock: FakeClock,  # type: ignore[n
     assert second.create(pv_config()) == domid + 1
 
 
-def test_state_file_is_json_under_state_dir(make_sim,  # type: ignore[no-untyped-def]
+def test_state_file_is_json_under_state_dir(make_sim: MakeSim,
                                             tmp_path: Path) -> None:
     sim = make_sim()
     domid = sim.create(pv_config("on-disk"))
@@ -52,20 +53,20 @@ def test_state_file_is_json_under_state_dir(make_sim,  # type: ignore[no-untyped
     assert leftovers == []
 
 
-def test_second_instance_is_refused(make_sim) -> None:  # type: ignore[no-untyped-def]
+def test_second_instance_is_refused(make_sim: MakeSim) -> None:
     make_sim()
     with pytest.raises(HypervisorError, match="in use by another process"):
         make_sim()
 
 
-def test_lock_is_released_on_close(make_sim) -> None:  # type: ignore[no-untyped-def]
+def test_lock_is_released_on_close(make_sim: MakeSim) -> None:
     first = make_sim()
     first.close()
     first.close()       # idempotent
     make_sim()
 
 
-def test_other_process_is_refused(make_sim, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_other_process_is_refused(make_sim: MakeSim, tmp_path: Path) -> None:
     make_sim()
     code = ("import sys\n"
             "from xend.hv.sim import SimHypervisor\n"
@@ -81,14 +82,14 @@ def test_other_process_is_refused(make_sim, tmp_path: Path) -> None:  # type: ig
     assert "in use by another process" in proc.stdout
 
 
-def test_closed_simulator_refuses_changes(make_sim) -> None:  # type: ignore[no-untyped-def]
+def test_closed_simulator_refuses_changes(make_sim: MakeSim) -> None:
     sim = make_sim()
     sim.close()
     with pytest.raises(HypervisorError, match="closed"):
         sim.create(pv_config())
 
 
-def test_pending_shutdown_applied_on_load(make_sim,  # type: ignore[no-untyped-def]
+def test_pending_shutdown_applied_on_load(make_sim: MakeSim,
                                           clock: FakeClock) -> None:
     first = make_sim(clock=clock, guest_shutdown_delay=5)
     domid = first.create(pv_config())
@@ -104,7 +105,7 @@ def test_pending_shutdown_applied_on_load(make_sim,  # type: ignore[no-untyped-d
     assert rec.of(domid) == [("shutdown", "reboot")]
 
 
-def test_pending_shutdown_not_yet_due_survives(make_sim,  # type: ignore[no-untyped-def]
+def test_pending_shutdown_not_yet_due_survives(make_sim: MakeSim,
                                                clock: FakeClock) -> None:
     first = make_sim(clock=clock, guest_shutdown_delay=5)
     domid = first.create(pv_config())
@@ -119,7 +120,7 @@ def test_pending_shutdown_not_yet_due_survives(make_sim,  # type: ignore[no-unty
     assert second.domain_info(domid).shutdown_reason == "poweroff"
 
 
-def test_damaged_state_file(make_sim, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_damaged_state_file(make_sim: MakeSim, tmp_path: Path) -> None:
     make_sim().close()
     path = tmp_path / "state" / "sim" / "hypervisor.json"
     path.write_text("{not json")
@@ -135,7 +136,7 @@ def test_damaged_state_file(make_sim, tmp_path: Path) -> None:  # type: ignore[n
     {"host_memory_mib": 1024, "dom0_memory_mib": 1024},
     {"dom0_memory_mib": 64}, {"guest_shutdown_delay": -1},
 ])
-def test_constructor_checks(tmp_path: Path, kwargs: dict) -> None:  # type: ignore[type-arg]
+def test_constructor_checks(tmp_path: Path, kwargs: dict[str, Any]) -> None:
     with pytest.raises(InvalidArgument):
         SimHypervisor(state_dir=str(tmp_path), **kwargs)
 
@@ -145,7 +146,7 @@ def test_constructor_is_keyword_only(tmp_path: Path) -> None:
         SimHypervisor(str(tmp_path))  # type: ignore[misc]
 
 
-def test_restart_on_a_smaller_host_keeps_pins_valid(make_sim) -> None:  # type: ignore[no-untyped-def]
+def test_restart_on_a_smaller_host_keeps_pins_valid(make_sim: MakeSim) -> None:
     first = make_sim(host_cpus=8)
     config = pv_config(vcpus=2)
     config["b_info"]["vcpu_hard_affinity"] = [[6, 7], [1, 6]]

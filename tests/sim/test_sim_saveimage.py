@@ -6,14 +6,14 @@ import io
 from pathlib import Path
 
 import pytest
-from sim_helpers import FakeClock, pv_config
+from sim_helpers import MakeSim, FakeClock, pv_config
 
 from xend.errors import DomainExists, HypervisorError, InvalidState
 from xend.hv.sim import SimHypervisor, saveimage
 
 
 @pytest.fixture
-def sim(make_sim, clock: FakeClock) -> SimHypervisor:  # type: ignore[no-untyped-def]
+def sim(make_sim: MakeSim, clock: FakeClock) -> SimHypervisor:
     return make_sim(clock=clock)
 
 

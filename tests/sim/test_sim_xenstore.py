@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import pytest
-from sim_helpers import FakeClock, hvm_config, pv_config
+from sim_helpers import MakeSim, FakeClock, hvm_config, pv_config
 from sim_fakestore import FakeStore
 
 from xend.hv.sim import SimHypervisor
@@ -30,7 +30,7 @@ def store(request: pytest.FixtureRequest) -> Any:
 
 
 @pytest.fixture
-def sim(make_sim, store: Any, clock: FakeClock) -> SimHypervisor:  # type: ignore[no-untyped-def]
+def sim(make_sim: MakeSim, store: Any, clock: FakeClock) -> SimHypervisor:
     return make_sim(store=store, clock=clock, guest_shutdown_delay=1.0)
 
 
@@ -188,7 +188,8 @@ def test_introduce_and_release_watches(sim: SimHypervisor,
     assert fired == ["intro", "release"]
 
 
-def test_multi_key_updates_use_transactions(make_sim, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+def test_multi_key_updates_use_transactions(make_sim: MakeSim,
+                                           clock: FakeClock) -> None:
     store = FakeStore()
     sim = make_sim(store=store, clock=clock)
     before = store.transactions
@@ -198,7 +199,8 @@ def test_multi_key_updates_use_transactions(make_sim, clock: FakeClock) -> None:
     assert store.transactions == before + 2
 
 
-def test_mirror_rebuilt_for_a_fresh_store(make_sim, clock: FakeClock) -> None:  # type: ignore[no-untyped-def]
+def test_mirror_rebuilt_for_a_fresh_store(make_sim: MakeSim,
+                                          clock: FakeClock) -> None:
     first = make_sim(store=FakeStore(), clock=clock)
     domid = first.create(pv_config("mirrored", disks=[DISK]))
     first.unpause(domid)
@@ -209,7 +211,7 @@ def test_mirror_rebuilt_for_a_fresh_store(make_sim, clock: FakeClock) -> None:  
     assert fresh.read(f"/local/domain/{domid}/device/vbd/51712/state") == "4"
 
 
-def test_store_failure_on_create_leaves_nothing(make_sim,  # type: ignore[no-untyped-def]
+def test_store_failure_on_create_leaves_nothing(make_sim: MakeSim,
                                                 clock: FakeClock) -> None:
     class Broken(FakeStore):
         def introduce_domain(self, domid: int, mfn: int, port: int) -> None:

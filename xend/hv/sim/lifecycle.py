@@ -18,7 +18,8 @@ from __future__ import annotations
 import copy
 import os
 
-from xend.errors import (DomainExists, HypervisorError, InvalidArgument, InvalidState,
+from xend.errors import (DomainExists, HypervisorError, InvalidArgument,
+                         InvalidState,
                          NotEnoughMemory, NotSupported)
 from xend.hv.base import JSON, DomainEvent
 from xend.hv.sim import xs_keys
