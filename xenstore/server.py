@@ -52,7 +52,7 @@ class EmbeddedXenstored:
         self._own_loop = loop is None
         self._thread: threading.Thread | None = None
         self._server: asyncio.AbstractServer | None = None
-        self._clients: set[asyncio.StreamWriter] = set()
+        self._clients: set[_ClientProtocol] = set()
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -112,15 +112,16 @@ class EmbeddedXenstored:
     async def _listen(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self.socket_path)         # a stale socket of a crash
-        self._server = await asyncio.start_unix_server(
-            self._serve_client, path=self.socket_path)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_unix_server(
+            self._protocol, path=self.socket_path)
         os.chmod(self.socket_path, 0o600)
 
     async def _close(self) -> None:
         if self._server is not None:
             self._server.close()
-            for writer in list(self._clients):
-                writer.close()
+            for client in list(self._clients):
+                client.close()
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
             self._server = None
@@ -129,28 +130,8 @@ class EmbeddedXenstored:
 
     # -- clients -------------------------------------------------------------
 
-    async def _serve_client(self, reader: asyncio.StreamReader,
-                            writer: asyncio.StreamWriter) -> None:
-        self._clients.add(writer)
-        conn = self.engine.connect(lambda m: writer.write(m.encode()))
-        decoder = Decoder()
-        try:
-            while True:
-                data = await reader.read(65536)
-                if not data:
-                    break
-                for msg in decoder.feed(data):
-                    self._handle(conn, msg)
-                await writer.drain()
-        except WireError as exc:
-            # A malformed stream cannot be resynchronised: drop the peer.
-            log.info("closing xenstore client: %s", exc)
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            self.engine.disconnect(conn)
-            self._clients.discard(writer)
-            writer.close()
+    def _protocol(self) -> "_ClientProtocol":
+        return _ClientProtocol(self)
 
     def _handle(self, conn: Connection, msg: Message) -> None:
         try:
@@ -227,6 +208,47 @@ class EmbeddedXenstored:
             return dom.conn
         return LocalStore(self.engine, self.call(attach),
                           lambda fn: self.call(fn, timeout))
+
+
+class _ClientProtocol(asyncio.Protocol):
+    """One socket client: decode, hand each message to the engine, write
+    replies straight to the transport (no per-request awaits)."""
+
+    def __init__(self, server: EmbeddedXenstored) -> None:
+        self.server = server
+        self.decoder = Decoder()
+        self.transport: asyncio.Transport | None = None
+        self.conn: Connection | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.conn = self.server.engine.connect(
+            lambda m: transport.write(m.encode()))
+        self.server._clients.add(self)
+
+    def data_received(self, data: bytes) -> None:
+        assert self.conn is not None
+        try:
+            messages = self.decoder.feed(data)
+        except WireError as exc:
+            # A malformed stream cannot be resynchronised: drop the peer.
+            log.info("closing xenstore client: %s", exc)
+            self.close()
+            return
+        for msg in messages:
+            if self.conn.closed:
+                return
+            self.server._handle(self.conn, msg)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.conn is not None:
+            self.server.engine.disconnect(self.conn)
+        self.server._clients.discard(self)
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
 
 
 def main(argv: list[str] | None = None) -> int:
