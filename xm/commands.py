@@ -42,6 +42,14 @@ CONFIG_OPTIONS = (
 )
 
 
+CONFIG_HELP = """\
+Domain creation parameters can be set by command-line switches, from
+a python configuration script or an SXP config file. See documentation
+for --defconfig, --config. Configuration variables can be set using
+VAR=VAL on the command line. For example vmid=3 sets vmid to 3.
+"""
+
+
 def show_long_help(xm: XmContext, words: list[str]) -> None:
     from xm.helptext import long_help
     xm.out.write(long_help(COMMANDS))
@@ -54,13 +62,12 @@ COMMANDS: tuple[Command, ...] = (
         options=(Opt("paused", "Leave the domain paused after it is "
                      "created.", short="p", long="paused"),) + CONFIG_OPTIONS,
         methods=("xend.domain.create",), essential=True,
-        usage_on_error=False,
-        dry_run=False),
+        usage_on_error=False, dry_run=False, extra_help=CONFIG_HELP),
     Command("new", "domain", "Adds a domain to Xend domain management",
         "<ConfigFile> [options] [vars]", cmd_create.new,
         args=(Arg("words", variadic=True),), options=CONFIG_OPTIONS,
         methods=("xend.domain.new",), essential=True, usage_on_error=False,
-        dry_run=False),
+        dry_run=False, extra_help=CONFIG_HELP),
     Command("delete", "domain", "Remove a domain from Xend domain management.",
         "<DomainName>", cmd_domain.delete, args=(DOM,),
         methods=("xend.domain.delete",), essential=True),

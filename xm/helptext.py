@@ -91,5 +91,5 @@ def command_help(cmd: Command) -> str:
             lines.extend(" " * 33 + line for line in desc[1:])
         lines.append("")
     if cmd.extra_help:
-        lines.append(cmd.extra_help)
+        lines.append(cmd.extra_help.rstrip("\n"))
     return "\n".join(lines) + "\n"
