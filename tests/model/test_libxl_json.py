@@ -16,7 +16,7 @@ from xend.model.libxl_json import from_libxl_json, to_libxl_json
 UUID = "6a9c1f5e-4b7d-4c1a-9d2e-0123456789ab"
 
 
-def same(doc: dict[str, object], expected: dict[str, object]) -> None:
+def same(doc: object, expected: object) -> None:
     """Equal, and in the same key order (json.dumps keeps order)."""
     assert json.dumps(doc) == json.dumps(expected)
 

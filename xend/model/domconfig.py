@@ -9,14 +9,14 @@ home here: a field, the ``platform`` mapping (device-model options, see
 kept so that nothing a user wrote is silently lost).
 
 Sizes are MiB, as in xm.  Instances are immutable; derive changed copies
-with :func:`dataclasses.replace`.  Lists given to the constructor are stored
-as tuples.
+with :func:`dataclasses.replace`.  Sequence fields accept lists but always
+hold tuples.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from xend.errors import ConfigError
 from xend.model.devices import DiskSpec, PciSpec, VfbSpec, VifSpec
@@ -54,7 +54,7 @@ class DomainConfig:
     vcpus: int = 1
     maxvcpus: int | None = None
     cpu: int | None = None
-    cpus: str | tuple[str, ...] | None = None
+    cpus: str | Sequence[str] | None = None
     cpu_weight: int | None = None
     cpu_cap: int | None = None
     pool: str | None = None
@@ -77,19 +77,19 @@ class DomainConfig:
     suppress_spurious_page_faults: bool | None = None
     blkif: bool = False
     netif: bool = False
-    cpuid: tuple[str, ...] = ()
-    cpuid_check: tuple[str, ...] = ()
+    cpuid: Sequence[str] = ()
+    cpuid_check: Sequence[str] = ()
     # --- devices
-    disks: tuple[DiskSpec, ...] = ()
-    vifs: tuple[VifSpec, ...] = ()
-    pci: tuple[PciSpec, ...] = ()
-    vfbs: tuple[VfbSpec, ...] = ()
-    vscsi: tuple[str, ...] = ()
-    vusb: tuple[str, ...] = ()
-    ioports: tuple[str, ...] = ()
-    irq: tuple[int, ...] = ()
-    vif2: tuple[str, ...] = ()
-    access_control: tuple[str, ...] = ()
+    disks: Sequence[DiskSpec] = ()
+    vifs: Sequence[VifSpec] = ()
+    pci: Sequence[PciSpec] = ()
+    vfbs: Sequence[VfbSpec] = ()
+    vscsi: Sequence[str] = ()
+    vusb: Sequence[str] = ()
+    ioports: Sequence[str] = ()
+    irq: Sequence[int] = ()
+    vif2: Sequence[str] = ()
+    access_control: Sequence[str] = ()
     # --- device model / firmware options that were set (HVM mostly)
     platform: Mapping[str, int | str] = field(default_factory=dict)
     # --- variables kept but not used to build the domain
@@ -126,14 +126,15 @@ class DomainConfig:
         """The guest kernel command line xend composed.
 
         ``root=ROOT`` then ``ip=IP`` (each only if ``extra`` does not set
-        it already), then ``extra`` - user arguments last, as xend did
-        because some kernels rely on that order.  Parts are joined with one
-        space (xend left a trailing space when ``extra`` was empty).
+        it already, as a whole word), then ``extra`` - user arguments last,
+        as xend did because some kernels rely on that order.  Parts are
+        joined with one space (xend left a trailing space when ``extra`` was
+        empty).
         """
         parts: list[str] = []
-        if self.root and "root=" not in self.extra:
+        if self.root and not _has_arg(self.extra, "root="):
             parts.append("root=" + self.root)
-        if self.kernel_ip and not _has_ip_arg(self.extra):
+        if self.kernel_ip and not _has_arg(self.extra, "ip="):
             parts.append("ip=" + self.kernel_ip)
         if self.extra:
             parts.append(self.extra)
@@ -226,8 +227,10 @@ class DomainConfig:
         return config_from_dict(data)
 
 
-def _has_ip_arg(args: str) -> bool:
-    return any(word.startswith("ip=") and len(word) > 3
+def _has_arg(args: str, prefix: str) -> bool:
+    # whole words only: xend's substring test took "nfsroot=" for "root="
+    # and dropped root=/dev/nfs from NFS-root guests
+    return any(word.startswith(prefix) and len(word) > len(prefix)
                for word in args.split())
 
 

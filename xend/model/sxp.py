@@ -20,12 +20,14 @@ value.  The output rules reproduce what xend 4.4 printed, because scripts
 from __future__ import annotations
 
 import string
-from typing import Iterable, Iterator, Union
+from typing import Any, Iterable, Iterator, Union
 
 from xend.errors import ConfigError
 
 Atom = Union[str, int, float]
-Sxp = Union[Atom, list["Sxp"]]
+#: An atom or a (nested) list of values.  Spelled ``Any`` because a
+#: recursive union over invariant ``list`` types rejects most real values.
+Sxp = Any
 
 _BARE_EXTRA = ".-_:/~"
 _BARE_CHARS = frozenset(string.ascii_letters + string.digits + _BARE_EXTRA)

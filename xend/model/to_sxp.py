@@ -10,7 +10,7 @@ Render with :func:`xend.model.sxp.pretty`.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from xend.model.domconfig import DomainConfig
 from xend.model.platform import HVM_IMAGE_ORDER, platform_value
@@ -86,7 +86,7 @@ def config_sxp(cfg: DomainConfig) -> list[Sxp]:
     return out
 
 
-def _cpus_value(cpus: str | tuple[str, ...]) -> Sxp:
+def _cpus_value(cpus: str | Sequence[str]) -> Sxp:
     return cpus if isinstance(cpus, str) else list(cpus)
 
 

@@ -28,9 +28,9 @@ from xend.errors import ConfigError
 from xm.config.safe_builtins import (MAX_SEQUENCE, SAFE_BUILTINS,
                                      ScriptError, XmVars, safe_method)
 
-MAX_STEPS = 2_000_000
+MAX_STEPS = 200_000  # statements+expressions; real configs use < 1000
+MAX_DATA = 64 * MAX_SEQUENCE  # total length of strings/lists built
 MAX_DEPTH = 50
-_WIDTH_METHODS = ("ljust", "rjust", "center", "zfill")
 
 _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -74,6 +74,9 @@ def evaluate(source: str, filename: str, variables: dict[str, Any],
     """
     try:
         tree = ast.parse(source, filename)
+    except (RecursionError, MemoryError):
+        raise ConfigError(f"{filename}: nested too deeply to read") \
+            from None
     except SyntaxError as exc:
         text = (exc.text or "").strip()
         raise ConfigError(f"Errors were found at line {exc.lineno} while "
@@ -84,7 +87,13 @@ def evaluate(source: str, filename: str, variables: dict[str, Any],
     interp = Interpreter(filename, env)
     xm_vars = XmVars(filename, help_mode, env, interp.call)
     env.update(xm_file=filename, xm_help=int(help_mode), xm_vars=xm_vars)
-    interp.run(tree)
+    try:
+        interp.run(tree)
+    except ConfigError:
+        # in help mode xm ignored the script's errors (its variables are
+        # usually unset then) and printed the help gathered so far
+        if not help_mode:
+            raise
     return _result(env), xm_vars.help_lines
 
 
@@ -104,12 +113,11 @@ def _run_python(tree: ast.Module, filename: str, env: dict[str, Any],
                xm_vars=xm_vars)
     try:
         exec(compile(tree, filename, "exec"), env)
-    except ConfigError:
-        raise
-    except ScriptError as exc:
-        raise ConfigError(str(exc)) from None
     except Exception as exc:  # the config's own error: its message
-        raise ConfigError(str(exc) or type(exc).__name__) from None
+        if not help_mode:
+            if isinstance(exc, ConfigError):
+                raise
+            raise ConfigError(str(exc) or type(exc).__name__) from None
     env.pop("__builtins__", None)
     return _result(env), xm_vars.help_lines
 
@@ -135,6 +143,7 @@ class Interpreter:
         self.globals = env
         self.scopes: list[dict[str, Any]] = []
         self.steps = 0
+        self.data = 0
         self.line = 0
 
     # ------------------------------------------------------------ entry
@@ -226,6 +235,14 @@ class Interpreter:
             self.tick()
             exec_statement(self, stmt)
 
+    def charge(self, value: Any) -> Any:
+        """Count a newly built string/list against the data budget."""
+        if isinstance(value, (str, bytes, list, tuple, dict, set)):
+            self.data += len(value)
+            if self.data > MAX_DATA:
+                raise Refused("the config builds too much data")
+        return value
+
     def tick(self) -> None:
         self.steps += 1
         if self.steps > MAX_STEPS:
@@ -267,8 +284,10 @@ def binop(op: ast.operator, left: Any, right: Any) -> Any:
             if isinstance(seq, (str, list, tuple)) and isinstance(n, int) \
                     and len(seq) * max(n, 0) > MAX_SEQUENCE:
                 raise Refused("value too large for a config file")
-    if isinstance(op, ast.Pow) and isinstance(right, int) and abs(right) > 256:
-        raise Refused("exponent too large for a config file")
+    if isinstance(op, ast.Pow) and isinstance(right, int) and (
+            abs(right) > 4096 or (isinstance(left, int) and abs(
+                left).bit_length() * abs(right) > 65536)):
+        raise Refused("number too large for a config file")
     if isinstance(op, ast.LShift) and isinstance(right, int) and right > 4096:
         raise Refused("shift too large for a config file")
     if isinstance(op, ast.Mod) and isinstance(left, str):
@@ -290,11 +309,8 @@ def _check_format_widths(fmt: str) -> None:
 
 
 def method_guard(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a vetted method so that width arguments stay bounded."""
+    """Mark a method vetted by safe_method as callable by the config."""
     def call(*args: Any, **kwargs: Any) -> Any:
-        if name in _WIDTH_METHODS and args and isinstance(args[0], int) \
-                and args[0] > MAX_SEQUENCE:
-            raise Refused("width too large for a config file")
         return method(*args, **kwargs)
     call._xm_safe = True  # type: ignore[attr-defined]
     return call

@@ -36,7 +36,8 @@ def eval_expression(interp: "Interpreter", node: ast.expr) -> Any:
                 out[interp.eval(key)] = interp.eval(value)
         return out
     if isinstance(node, ast.BinOp):
-        return binop(node.op, interp.eval(node.left), interp.eval(node.right))
+        return interp.charge(binop(node.op, interp.eval(node.left),
+                                   interp.eval(node.right)))
     if isinstance(node, ast.UnaryOp):
         return UNARY[type(node.op)](interp.eval(node.operand))
     if isinstance(node, ast.BoolOp):
@@ -125,7 +126,7 @@ def _call(interp: "Interpreter", node: ast.Call) -> Any:
             kwargs.update(interp.eval(kw.value))
         else:
             kwargs[kw.arg] = interp.eval(kw.value)
-    return interp.call(fn, *args, **kwargs)
+    return interp.charge(interp.call(fn, *args, **kwargs))
 
 
 def _formatted(interp: "Interpreter", node: ast.FormattedValue) -> str:

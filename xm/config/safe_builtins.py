@@ -53,6 +53,15 @@ def _int(value: Any = 0, base: int | None = None) -> int:
     return int(value)
 
 
+def _sum(values: Any, start: Any = 0) -> Any:
+    # numbers only: sum(lists, []) is quadratic and would let a config
+    # spin for hours inside one step
+    if not isinstance(start, (int, float)):
+        raise ScriptError("sum() of non-numbers is not allowed in config "
+                          "files", "TypeError")
+    return sum(values, start)
+
+
 def _exception_type(kind: str) -> Callable[..., ScriptError]:
     def make(*args: Any) -> ScriptError:
         message = str(args[0]) if len(args) == 1 else (
@@ -73,7 +82,7 @@ SAFE_BUILTINS: dict[str, Any] = {
     "abs": abs, "sorted": sorted, "reversed": lambda s: list(reversed(s)),
     "enumerate": lambda s, start=0: list(enumerate(s, start)),
     "zip": lambda *s: list(zip(*s)), "repr": repr, "hex": hex, "oct": oct,
-    "round": round, "sum": sum, "any": any, "all": all, "chr": chr,
+    "round": round, "sum": _sum, "any": any, "all": all, "chr": chr,
     "ord": ord, "divmod": divmod, "True": True, "False": False,
     "None": None,
     **{name: _exception_type(name) for name in EXCEPTION_NAMES},
@@ -105,13 +114,48 @@ class _SafeFormatter(string.Formatter):
 _FORMATTER = _SafeFormatter()
 
 
+def _growth_check(obj: Any, name: str, args: tuple[Any, ...]) -> None:
+    """Refuse method calls whose result would exceed MAX_SEQUENCE, before
+    the memory is spent."""
+    size = 0
+    if isinstance(obj, str) and name == "join" and args:
+        items = list(args[0])
+        size = sum(len(x) for x in items if isinstance(x, str)) + \
+            len(obj) * len(items)
+    elif isinstance(obj, str) and name == "replace" and len(args) >= 2:
+        old, new = str(args[0]), str(args[1])
+        hits = obj.count(old) if old else len(obj) + 1
+        size = len(obj) + hits * len(new)
+    elif isinstance(obj, str) and name in ("ljust", "rjust", "center",
+                                           "zfill") and args:
+        size = args[0] if isinstance(args[0], int) else 0
+    elif isinstance(obj, list) and name in ("append", "insert"):
+        size = len(obj) + 1
+    elif isinstance(obj, list) and name == "extend" and args:
+        size = len(obj) + len(args[0])
+    if size > MAX_SEQUENCE:
+        raise ScriptError("value too large for a config file", "MemoryError")
+
+
+def _guarded(obj: Any, name: str, method: Callable[..., Any]
+             ) -> Callable[..., Any]:
+    def call(*args: Any, **kwargs: Any) -> Any:
+        _growth_check(obj, name, args)
+        return _size_check(method(*args, **kwargs))
+    return call
+
+
 def safe_method(obj: Any, name: str) -> Callable[..., Any] | None:
-    """The bound method *name* of *obj* if configs may call it, else None."""
+    """The method *name* of *obj* if configs may call it, else None."""
+    method = _safe_method(obj, name)
+    return None if method is None else _guarded(obj, name, method)
+
+
+def _safe_method(obj: Any, name: str) -> Callable[..., Any] | None:
     if isinstance(obj, str) and name == "format":
         return lambda *a, **k: _size_check(_FORMATTER.format(obj, *a, **k))
     if isinstance(obj, str) and name in STR_METHODS:
-        method = getattr(obj, name)
-        return lambda *a, **k: _size_check(method(*a, **k))
+        return getattr(obj, name)  # type: ignore[no-any-return]
     if isinstance(obj, list) and name in LIST_METHODS:
         if name == "sort":
             return lambda reverse=False: obj.sort(reverse=reverse)
@@ -172,6 +216,10 @@ class XmVars:
                                                self.env.get(var.name))
             except (ScriptError, ValueError, TypeError, KeyError,
                     IndexError, ArithmeticError) as exc:
-                raise ScriptError(f"{var.name} - {exc}",
+                # xm printed "vmid - " for a bare ``raise ValueError``;
+                # naming the exception says a little more
+                detail = str(exc) or getattr(exc, "kind",
+                                             type(exc).__name__)
+                raise ScriptError(f"{var.name} - {detail}",
                                   getattr(exc, "kind", type(exc).__name__),
                                   explicit=True) from None
