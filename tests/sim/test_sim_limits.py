@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sim_helpers import MakeSim, pv_config
+from sim_helpers import MakeSim, hvm_config, pv_config
 
 from xend.errors import (DomainExists, HypervisorError, InvalidArgument,
                          NotEnoughMemory, NotSupported)
@@ -213,3 +213,30 @@ def test_device_state_follows_the_guest(sim: SimHypervisor) -> None:
     sim.unpause(domid)
     disk = sim.device_list(domid, "disk")[0]
     assert disk["state"] == 4 and disk["evtch"] > 0 and disk["rref"] > 0
+
+
+def test_hvm_video_ram(sim: SimHypervisor) -> None:
+    config = hvm_config(mem_mib=256)
+    domid = sim.create(config)
+    info = sim.domain_info(domid)
+    # memory/target (what libxl reports) leaves the 8 MiB of cirrus out.
+    assert info.target_memkb == 248 * MiB
+    assert info.current_memkb == 256 * MiB
+    assert sim.domain_config(domid)["b_info"]["target_memkb"] == 256 * MiB
+    sim.set_memory_target(domid, 200 * MiB)
+    assert sim.domain_info(domid).target_memkb == 192 * MiB
+    std = hvm_config()
+    std["b_info"]["type.hvm"]["vga"] = {"kind": "std"}
+    std["b_info"]["video_memkb"] = 8 * MiB
+    with pytest.raises(InvalidArgument, match="16 MB for STD"):
+        sim.create(std)
+    bad = hvm_config()
+    bad["b_info"]["type.hvm"]["vga"] = {"kind": "vesa"}
+    with pytest.raises(InvalidArgument):
+        sim.create(bad)
+    below_max = hvm_config(mem_mib=256)
+    below_max["b_info"]["max_memkb"] = 512 * MiB
+    domid = sim.create(below_max)
+    # ... and an HVM guest started below its maximum loses 1 MiB more.
+    assert sim.domain_info(domid).target_memkb == 247 * MiB
+

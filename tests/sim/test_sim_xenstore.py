@@ -97,12 +97,34 @@ def test_keys_written_at_create(sim: SimHypervisor, store: Any) -> None:
 
 
 def test_hvm_keys(sim: SimHypervisor, store: Any) -> None:
-    config = hvm_config()
+    config = hvm_config(mem_mib=256, vcpus=2)
     domid = sim.create(config)
     uuid = config["c_info"]["uuid"]
+    dom = f"/local/domain/{domid}"
     assert read(store, f"/vm/{uuid}/image/ostype") == "hvm"
     assert read(store, f"/libxl/{domid}/type") == "hvm"
-    assert read(store, f"/local/domain/{domid}/cpu/0/availability") is None
+    assert read(store, f"{dom}/platform/device-model") == "qemu_xen"
+    assert read(store, f"{dom}/cpu/1/availability") == "online"
+    # The (cirrus) video RAM is not part of the balloon target.
+    assert read(store, f"{dom}/memory/videoram") == str(8 * 1024)
+    assert read(store, f"{dom}/memory/target") == str(248 * 1024)
+    assert store.get_perms(f"{dom}/control/feature-s3") == [f"n{domid}"]
+    # vcpu hot-plug of an HVM guest goes through QMP, not Xenstore.
+    sim.set_vcpus_online(domid, 1)
+    assert read(store, f"{dom}/cpu/1/availability") == "online"
+
+
+def test_pvh_keys(sim: SimHypervisor, store: Any) -> None:
+    config = pv_config(vcpus=2)
+    config["c_info"]["type"] = "pvh"
+    config["b_info"]["type.pvh"] = config["b_info"].pop("type.pv")
+    domid = sim.create(config)
+    uuid = config["c_info"]["uuid"]
+    assert read(store, f"/vm/{uuid}/image/ostype") is None
+    assert read(store, f"/vm/{uuid}/start_time") is not None
+    sim.set_vcpus_online(domid, 1)
+    assert read(store, f"/local/domain/{domid}/cpu/1/availability") == \
+        "offline"
 
 
 def test_guest_boot_connects_devices(sim: SimHypervisor, store: Any) -> None:

@@ -78,11 +78,17 @@ class LifecycleOps(SimCore):
         domid = self._alloc_domid(plan.domid)
         config = plan.config
         config["disks"], config["nics"] = plan.disks, nics
+        # libxl_dom.c: memory/target leaves out the video RAM and, for an
+        # HVM guest started below its maximum, LIBXL_MAXMEM_CONSTANT.
+        fudge = plan.video_memkb + (
+            1024 if plan.domain_type == "hvm"
+            and plan.max_memkb > plan.target_memkb else 0)
         return DomainState(
             domid=domid, uuid=plan.uuid, name=plan.name,
             domain_type=plan.domain_type, config=config,
-            static_max_kb=plan.max_memkb, target_kb=plan.target_memkb,
-            current_kb=plan.target_memkb,
+            static_max_kb=plan.max_memkb,
+            target_kb=max(0, plan.target_memkb - fudge),
+            current_kb=plan.target_memkb, video_kb=plan.video_memkb,
             # libxl__build_pre: xc_domain_setmaxmem(target + 1 MiB slack).
             hv_max_kb=plan.target_memkb + 1024, max_vcpus=plan.max_vcpus,
             online=plan.online, affinity=plan.affinity, weight=plan.weight,
@@ -118,7 +124,8 @@ class LifecycleOps(SimCore):
             config = copy.deepcopy(dom.config)
             config["c_info"]["name"] = dom.name
             b_info = config["b_info"]
-            b_info["target_memkb"] = dom.target_kb
+            # libxl_retrieve_domain_configuration adds the video RAM back.
+            b_info["target_memkb"] = dom.target_kb + dom.video_kb
             b_info["max_memkb"] = dom.static_max_kb
             b_info["avail_vcpus"] = list(dom.online)
             b_info["vcpu_hard_affinity"] = [list(a) for a in dom.affinity]

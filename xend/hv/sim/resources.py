@@ -42,27 +42,32 @@ class ResourceOps(SimCore):
             raise InvalidArgument(f"invalid memory target {target_kb!r}")
         with self._change():
             dom = self._get(domid)
-            if target_kb > dom.static_max_kb:
+            # libxl_set_memory_target: the video RAM is not ballooned.
+            new_target = max(0, target_kb - dom.video_kb)
+            if new_target > dom.static_max_kb:
                 raise InvalidArgument(
                     f"memory target {target_kb} KiB is above maxmem "
-                    f"({dom.static_max_kb} KiB): memory_dynamic_max must be "
-                    "less than or equal to memory_static_max")
-            if domid == 0 and target_kb < MIN_DOM0_KB:
+                    f"({dom.static_max_kb + dom.video_kb} KiB): "
+                    "memory_dynamic_max must be less than or equal to "
+                    "memory_static_max")
+            if domid == 0 and new_target < MIN_DOM0_KB:
                 raise InvalidArgument(
-                    f"New target {target_kb} for dom0 is below the minimum "
+                    f"New target {new_target} for dom0 is below the minimum "
                     f"threshold ({MIN_DOM0_KB} KiB)")
-            dom.target_kb = target_kb
+            dom.target_kb = new_target
             dom.hv_max_kb = target_kb + MAXMEM_SLACK_KB
             # The balloon driver can only take what the host has free.
-            grow = min(target_kb - dom.current_kb, self._free_kb())
-            dom.current_kb = min(dom.current_kb + grow, target_kb) \
-                if target_kb > dom.current_kb else target_kb
+            if target_kb > dom.current_kb:
+                dom.current_kb += min(target_kb - dom.current_kb,
+                                      self._free_kb())
+            else:
+                dom.current_kb = target_kb
             store = self._store
             if store is not None:
                 self._xs(lambda: xs_keys.update(store, {
                     f"{xs_keys.dom_path(domid)}/memory/target":
-                        str(target_kb),
-                    f"/vm/{dom.uuid}/memory": str(target_kb // 1024)}))
+                        str(new_target),
+                    f"/vm/{dom.uuid}/memory": str(new_target // 1024)}))
 
     def set_max_memory(self, domid: int, max_kb: int) -> None:
         if isinstance(max_kb, bool) or not isinstance(max_kb, int) \

@@ -81,9 +81,11 @@ class SaveRestoreOps(LifecycleOps):
                 dom.cap = cap
             target = runtime.get("target_kb")
             if isinstance(target, int) and 0 < target <= dom.static_max_kb \
-                    and target - dom.current_kb <= self._free_kb():
-                dom.target_kb = dom.current_kb = target
-                dom.hv_max_kb = target + 1024
+                    and target + dom.video_kb - dom.current_kb \
+                    <= self._free_kb():
+                dom.target_kb = target
+                dom.current_kb = target + dom.video_kb
+                dom.hv_max_kb = dom.current_kb + 1024
             # The saved guest already runs its PV drivers; it reconnects
             # its devices when it is unpaused.
             dom.booted = False

@@ -64,6 +64,7 @@ class DomainState:
     affinity: list[list[int]]
     weight: int = 256
     cap: int = 0
+    video_kb: int = 0           # HVM video RAM, outside memory/target
     pause_count: int = 1        # a new domain starts paused
     booted: bool = False        # the guest has run (PV drivers are up)
     shutdown_reason: str | None = None

@@ -33,6 +33,9 @@ ACTIONS = ("destroy", "restart", "restart_rename", "preserve",
 DISK_BACKENDS = ("unknown", "phy", "tap", "qdisk", "standalone")
 DISK_FORMATS = ("unknown", "qcow", "qcow2", "vhd", "raw", "empty", "qed")
 NIC_TYPES = ("unknown", "vif_ioemu", "vif")
+# HVM graphics with qemu-xen: default and minimum video RAM (KiB).
+VGA_VIDEO_KB = {"none": 0, "cirrus": 8 * 1024, "std": 16 * 1024,
+                "qxl": 128 * 1024}
 # libxl's LIBXL_MEMKB_DEFAULT resolves to 32 MiB in build_info_setdefault.
 DEFAULT_MEMKB = 32 * 1024
 DEFAULT_WEIGHT = 256
@@ -63,6 +66,7 @@ class DomainPlan:
     weight: int
     cap: int
     shadow_memkb: int = 0
+    video_memkb: int = 0
     disks: list[JSON] = field(default_factory=list)
     nics: list[JSON] = field(default_factory=list)
 
@@ -250,6 +254,8 @@ def validate_config(config: Any, host_cpus: int) -> DomainPlan:
     if shadow < 0:
         shadow = 4 * (256 * max_vcpus + 2 * (max_memkb // 1024))
 
+    video = _video_memkb(b_info, dtype)
+
     sched = b_info.get("sched_params")
     sched = sched if isinstance(sched, dict) else {}
     weight = _int(sched.get("weight"), -1)
@@ -282,7 +288,27 @@ def validate_config(config: Any, host_cpus: int) -> DomainPlan:
                       domid=domid or None, max_memkb=max_memkb,
                       target_memkb=target_memkb, max_vcpus=max_vcpus,
                       online=online, affinity=affinity, weight=weight,
-                      cap=cap, shadow_memkb=shadow, disks=disks, nics=nics)
+                      cap=cap, shadow_memkb=shadow, video_memkb=video,
+                      disks=disks, nics=nics)
+
+
+def _video_memkb(b_info: JSON, dtype: str) -> int:
+    """Video RAM an HVM guest's emulated graphics take from its memory
+    (libxl__domain_build_info_setdefault, qemu-xen); 0 for PV/PVH."""
+    if dtype != "hvm":
+        return 0
+    vga = b_info["type.hvm"].get("vga")
+    kind = vga.get("kind") if isinstance(vga, dict) else None
+    _enum("vga kind", kind, ("unknown",) + tuple(VGA_VIDEO_KB))
+    kind = "cirrus" if kind in (None, "unknown") else kind
+    minimum = VGA_VIDEO_KB[kind]
+    video = _int(b_info.get("video_memkb"), -1)
+    if video < 0:
+        return minimum
+    if video < minimum:
+        raise InvalidArgument(f"videoram must be at least {minimum // 1024} "
+                              f"MB for {kind.upper()} on QEMU_XEN")
+    return video
 
 
 def check_sched(weight: int, cap: int, max_vcpus: int) -> None:

@@ -146,32 +146,38 @@ def write_domain(store: Store, dom: DomainState) -> None:
             t.write(f"{path}/control/{feature}", "1")
         _write_all(t, vm, {"uuid": dom.uuid, "name": dom.name,
                            "start_time": f"{dom.start_time or 0:.2f}"})
+        # libxl__domain_build: what each type puts under /vm and ~.
         if dom.domain_type == "hvm":
-            _write_all(t, vm, {"image/ostype": "hvm",
-                               "rtc/timeoffset": "0"})
-        else:
+            _write_all(t, vm, {"rtc/timeoffset": str(
+                b_info.get("type.hvm", {}).get("timeoffset") or ""),
+                "image/ostype": "hvm"})
+            _write_all(t, path, {
+                "platform/acpi": "1", "platform/acpi_s3": "1",
+                "platform/acpi_s4": "1", "platform/acpi_laptop_slate": "0",
+                "platform/device-model": "qemu_xen"})
+        elif dom.domain_type == "pv":
             image = {"image/ostype": "linux"}
             for key in ("kernel", "ramdisk", "cmdline"):
-                value = b_info.get(key) or b_info.get(
-                    f"type.{dom.domain_type}", {}).get(key)
+                value = b_info.get(key) or b_info.get("type.pv", {}).get(key)
                 if value:
                     image[f"image/{key}"] = str(value)
             _write_all(t, vm, image)
         gfn, port = _store_ring(domid)
+        # libxl__build_post (all types), then the console device.
         _write_all(t, path, {
             "vm": vm, "name": dom.name, "domid": str(domid),
             "memory/static-max": str(dom.static_max_kb),
             "memory/target": str(dom.target_kb),
+            "memory/videoram": str(dom.video_kb),
             "store/port": str(port), "store/ring-ref": str(gfn),
             "console/backend": f"{dom_path(0)}/backend/console/{domid}/0",
             "console/backend-id": "0", "console/limit": "1048576",
             "console/type": "xenconsoled", "console/output": "pty",
             "console/tty": "", "console/port": "2",
             "console/ring-ref": str(gfn - 1)})
-        if dom.domain_type == "pv":
-            for vcpu in range(dom.max_vcpus):
-                t.write(f"{path}/cpu/{vcpu}/availability",
-                        "online" if vcpu in dom.online else "offline")
+        for vcpu in range(dom.max_vcpus):
+            t.write(f"{path}/cpu/{vcpu}/availability",
+                    "online" if vcpu in dom.online else "offline")
         for sub in (f"/libxl/{domid}", f"/libxl/{domid}/device"):
             t.write(sub, "")
             t.set_perms(sub, ["n0"])
@@ -227,7 +233,7 @@ def update(store: Store, writes: dict[str, str]) -> None:
 
 
 def write_vcpus(store: Store, dom: DomainState) -> None:
-    if dom.domain_type != "pv":     # HVM/PVH vcpus go through QMP/ACPI
+    if dom.domain_type == "hvm":    # HVM vcpus are hot-plugged through QMP
         return
     update(store, {f"{dom_path(dom.domid)}/cpu/{v}/availability":
                    "online" if v in dom.online else "offline"
