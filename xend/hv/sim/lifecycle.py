@@ -182,8 +182,12 @@ class LifecycleOps(SimCore):
             store = self._store
             if store is not None:
                 self._xs(lambda: xs_keys.guest_booted(store, dom))
-        if dom.pending is not None and dom.pending.since is None:
-            dom.pending.since = now
+        pending = dom.pending
+        if pending is not None and pending.since is None:
+            pending.since = now
+            if pending.remaining <= 0:      # e.g. a sysrq while paused
+                self._enter_shutdown(dom, pending.reason, now, events)
+                return
         self._guest_acks(dom, now, events)
 
     def _guest_acks(self, dom: DomainState, now: float,
