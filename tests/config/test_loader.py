@@ -222,3 +222,84 @@ def test_every_reference_variable_is_known() -> None:
     xen_platform_pci pci_msitranslate pci_power_mgmt
     xen_extended_power_mgmt maxvcpus""".split()
     assert sorted(set(names) - set(VARIABLES)) == []
+
+
+# A value for every variable, as it would be written on the command line.
+SAMPLE_VALUES = {
+    "name": "other", "uuid": "5f3c8e2a-1b2c-4d5e-8f90-0123456789ab",
+    "description": "d", "builder": "hvm", "kernel": "/k2",
+    "ramdisk": "/r", "loader": "/usr/lib/xen/boot/hvmloader",
+    "root": "/dev/sda1", "extra": "quiet", "bootloader": "pygrub",
+    "bootargs": "-q", "bootentry": "1", "features": "f", "ip": "1.2.3.4",
+    "dhcp": "dhcp", "superpages": "1", "vhpt": "2", "memory": "64",
+    "maxmem": "256", "shadow_memory": "4", "memory_sharing": "yes",
+    "vcpus": "2", "maxvcpus": "4", "vcpu_avail": "3", "cpu": "1",
+    "cpus": "0-1", "cpu_cap": "10", "cpu_weight": "300", "pool": "p",
+    "restart": "never", "on_poweroff": "preserve", "on_reboot": "destroy",
+    "on_crash": "destroy", "on_xend_start": "start",
+    "on_xend_stop": "shutdown", "target": "1", "tsc_mode": "1",
+    "nomigrate": "1", "machine_address_size": "36",
+    "suppress_spurious_page_faults": "yes", "s3_integrity": "0",
+    "oos": "0", "hap": "0", "nestedhvm": "1", "cpuid": "1:eax=0x1",
+    "cpuid_check": "1:eax=0x1", "blkif": "yes", "netif": "yes",
+    "access_control": "policy=p,label=l", "disk": "phy:sdb,xvdb,r",
+    "vif": "bridge=br1", "vif2": "bridge=br2", "nics": "3",
+    "vfb": "vnc=1", "pci": "07:00.0", "vscsi": "/dev/sdx,0:0:0:0",
+    "vusb": "usbver=2", "ioports": "2f8-2ff", "irq": "7",
+    "device_model": "qemu-dm", "boot": "d", "acpi": "0", "apic": "0",
+    "pae": "0", "hpet": "1", "timer_mode": "0", "vpt_align": "0",
+    "viridian": "1", "localtime": "yes", "rtc_timeoffset": "10",
+    "vnc": "1", "vncdisplay": "2", "vnclisten": "0.0.0.0",
+    "vncunused": "no", "vncpasswd": "pw", "vncconsole": "yes",
+    "vncviewer": "yes", "sdl": "1", "opengl": "1", "display": ":1",
+    "xauthority": "/x", "nographic": "yes", "stdvga": "yes",
+    "videoram": "8", "serial": "pty", "parallel": "none",
+    "monitor": "yes", "monitor_path": "/m", "usb": "yes",
+    "usbdevice": "tablet", "soundhw": "sb16", "keymap": "de",
+    "fda": "/f", "fdb": "/g", "isa": "yes", "guest_os_type": "linux",
+    "gfx_passthru": "1", "xen_platform_pci": "0", "pci_msitranslate": "0",
+    "pci_power_mgmt": "1", "xen_extended_power_mgmt": "2",
+}
+# ip= parts only matter together with ip/dhcp (as in xm)
+NEEDS_IP = ("gateway", "netmask", "hostname", "interface", "nfs_server",
+            "nfs_root")
+
+
+@pytest.mark.parametrize("name", sorted(set(VARIABLES) - set(NEEDS_IP)))
+def test_every_variable_is_kept(tmp_path: Path, name: str) -> None:
+    conf = tmp_path / "base"
+    conf.write_text("kernel = '/k'\n")
+    base, _ = build_config(str(conf), None, [], environ={})
+    cfg, _ = build_config(str(conf), None, [f"{name}={SAMPLE_VALUES[name]}"],
+                          environ={})
+    assert cfg != base, f"{name} was dropped"
+
+
+@pytest.mark.parametrize("name, value", [
+    ("gateway", "1.2.3.1"), ("netmask", "255.0.0.0"), ("hostname", "h"),
+    ("interface", "eth1"), ("nfs_server", "1.2.3.5")])
+def test_ip_parts_are_kept_with_ip(tmp_path: Path, name: str,
+                                   value: str) -> None:
+    conf = tmp_path / "base"
+    conf.write_text("kernel = '/k'\nip = '1.2.3.4'\n")
+    base, _ = build_config(str(conf), None, [], environ={})
+    cfg, _ = build_config(str(conf), None, [f"{name}={value}"], environ={})
+    assert cfg.kernel_ip != base.kernel_ip and value in cfg.kernel_ip
+
+
+def test_nfs_root_needs_server(tmp_path: Path) -> None:
+    conf = tmp_path / "base"
+    conf.write_text("kernel = '/k'\nnfs_server = '1.2.3.5'\n")
+    cfg, _ = build_config(str(conf), None, ["nfs_root=/srv"], environ={})
+    assert cfg.extra == "nfsroot=1.2.3.5:/srv"
+
+
+def test_config_encodings(tmp_path: Path) -> None:
+    conf = tmp_path / "latin"
+    conf.write_bytes(b"# -*- coding: latin-1 -*-\nkernel = '/k'\n"
+                     b"description = 'caf\xe9'\n")
+    cfg, _ = build_config(str(conf), None, [], environ={})
+    assert cfg.description == "caf\u00e9"
+    conf.write_bytes(b"kernel = '/k'\ndescription = 'caf\xe9'\n")
+    with pytest.raises(ConfigError, match="Errors were found at line"):
+        build_config(str(conf), None, [], environ={})

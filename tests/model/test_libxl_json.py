@@ -214,6 +214,20 @@ def test_from_libxl_json_round_trip_hvm() -> None:
     assert to_libxl_json(back) == doc
 
 
+def test_from_libxl_json_minimal_document() -> None:
+    """The reference's minimal hand-written document libxl accepts."""
+    back = from_libxl_json({
+        "c_info": {"type": "pv", "name": "a"},
+        "b_info": {"type.pv": {}, "max_memkb": 262144,
+                   "target_memkb": 262144, "max_vcpus": 1,
+                   "avail_vcpus": [0], "kernel": "/k"}})
+    assert (back.name, back.memory, back.maxmem, back.vcpus, back.kernel) \
+        == ("a", 256, None, 1, "/k")
+    # absent actions are libxl's default, destroy
+    assert (back.on_poweroff, back.on_reboot, back.on_crash) == (
+        "destroy", "destroy", "destroy")
+
+
 def test_from_libxl_json_needs_a_name() -> None:
     with pytest.raises(ConfigError, match="no name"):
         from_libxl_json({"c_info": {}, "b_info": {}})

@@ -98,10 +98,8 @@ def config_from_libxl(doc: JSON) -> DomainConfig:
         if not kw.get("kernel"):
             kw["kernel"] = "hvmloader"
     for key in ("on_poweroff", "on_reboot", "on_crash"):
-        if doc.get(key) in _ACTIONS:
-            kw[key] = _ACTIONS[doc[key]]
-        elif key != "on_reboot":
-            kw[key] = "destroy"
+        # libxl omits its default, destroy
+        kw[key] = _ACTIONS.get(doc.get(key, "destroy"), "destroy")
     kw["disks"] = tuple(_disk(d) for d in doc.get("disks") or ())
     kw["vifs"] = tuple(_nic(n) for n in doc.get("nics") or ())
     kw["pci"] = tuple(_pci(p) for p in doc.get("pcidevs") or ())

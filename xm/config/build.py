@@ -27,7 +27,7 @@ _DIRECT = ("uuid", "description", "builder", "ramdisk", "loader",
            "on_xend_start", "on_xend_stop", "tsc_mode", "nomigrate",
            "target", "s3_integrity", "oos", "hap", "superpages",
            "machine_address_size")
-_OTHER = ("vhpt", "bootentry", "vcpu_avail", "nics")
+_OTHER = ("vhpt", "bootentry", "vcpu_avail", "nics", "vncviewer")
 
 
 def make_domain_config(values: Mapping[str, Any],
@@ -55,8 +55,8 @@ def make_domain_config(values: Mapping[str, Any],
     kw["kernel_ip"] = _kernel_ip(v)
     if v.get("bootloader"):
         kw["bootloader"] = v["bootloader"]
-        if v.get("bootargs") is not None:
-            kw["bootargs"] = v["bootargs"]
+    if v.get("bootargs") is not None:
+        kw["bootargs"] = v["bootargs"]  # used only with a bootloader
     _actions(v, kw)
     for key in ("localtime", "blkif", "netif"):
         if key in v:
@@ -118,7 +118,7 @@ def _extra(v: Mapping[str, Any]) -> str:
         if not v.get("nfs_server"):
             raise ConfigError("Must set nfs root and nfs server")
         nfs = f"nfsroot={v['nfs_server']}:{v['nfs_root']}"
-        extra = f"{nfs} {extra}"
+        extra = f"{nfs} {extra}" if extra else nfs
     return str(extra)
 
 

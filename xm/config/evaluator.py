@@ -62,11 +62,13 @@ class _Return(Exception):
         self.value = value
 
 
-def evaluate(source: str, filename: str, variables: dict[str, Any],
+def evaluate(source: str | bytes, filename: str, variables: dict[str, Any],
              help_mode: bool = False, allow_python: bool = False
              ) -> tuple[dict[str, Any], list[str]]:
     """Run config *source* and return ``(namespace, help_lines)``.
 
+    *source* may be bytes, as read from the file: then a ``coding:``
+    cookie is honoured and the default is UTF-8, as for Python files.
     *variables* are the script variables from the command line (strings).
     The namespace holds what the config assigned, plus the script
     variables, minus the helpers xm injected.  ``help_lines`` is what

@@ -100,12 +100,12 @@ def read_config_file(path: str, script_vars: Mapping[str, str],
                      allow_python: bool = False) -> dict[str, Any]:
     """Evaluate the config file at *path*; its namespace."""
     try:
-        with open(path, encoding="utf-8", errors="surrogateescape") as f:
+        with open(path, "rb") as f:
             source = f.read()
     except OSError as exc:
         raise ConfigError(f"Cannot read file {path}: {exc.strerror}") \
             from None
-    if source.startswith("<"):
+    if source.startswith(b"<"):
         raise ConfigError(f"{path}: Xen-API XML configs are not supported")
     namespace, _ = evaluate(source, path, dict(script_vars),
                             allow_python=allow_python)
@@ -115,7 +115,7 @@ def read_config_file(path: str, script_vars: Mapping[str, str],
 def config_help(path: str, script_vars: Mapping[str, str],
                 allow_python: bool = False) -> str:
     """The help a config declares with ``xm_vars.var(...)`` (help mode)."""
-    with open(path, encoding="utf-8", errors="surrogateescape") as f:
+    with open(path, "rb") as f:
         source = f.read()
     try:
         _, lines = evaluate(source, path, dict(script_vars), help_mode=True,
