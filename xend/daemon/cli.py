@@ -170,11 +170,13 @@ def _alive(pid: int) -> bool:
 
 
 def status() -> int:
+    """0 running, 3 not running, 4 unknown (the config is unreadable), as
+    LSB init scripts expect."""
     from xend.daemon.config import load_config
     try:
         config = load_config()
     except XendError as exc:
-        _die(str(exc))
+        _die(str(exc), 4)
     return 0 if read_pid(config.pid_file) is not None else 3
 
 

@@ -38,3 +38,4 @@ def setup_logging(logfile: str, level: str = "DEBUG",
         stream.setFormatter(formatter)
         root.addHandler(stream)
     root.setLevel(getattr(logging, level, logging.DEBUG))
+    logging.getLogger("asyncio").setLevel(logging.WARNING)
