@@ -59,8 +59,12 @@ def _connection_failed(exc: BaseException) -> str:
     return f"Error: {exc}"
 
 
-def _bare(exc: BaseException) -> str:
-    return str(exc)
+def _protocol(exc: BaseException) -> str:
+    # 4.4 printed "Xend has probably crashed!  ..." without "Error:"; a
+    # protocol error xend reports about our request is an ordinary error.
+    text = str(exc)
+    return text if text.startswith("Xend has probably crashed") \
+        else f"Error: {text}"
 
 
 def _unexpected(exc: BaseException) -> str:
@@ -77,7 +81,7 @@ TABLE: tuple[tuple[type[BaseException], Formatter, int, bool], ...] = (
     (DomainNotFound, _domain_not_found, 3, False),
     (ConnectionFailed, _connection_failed, 1, False),
     # "Xend has probably crashed!  ..." was printed without "Error:".
-    (ProtocolError, _bare, 1, False),
+    (ProtocolError, _protocol, 1, False),
     (ConfigError, _error, 1, False),
     (XendError, _error, 1, True),
     (ValueError, lambda e: "Error: Invalid argument.", 1, True),

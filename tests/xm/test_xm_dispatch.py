@@ -227,3 +227,8 @@ def test_undeclared_rpc_method_is_refused(xm, fake):
 def test_client_is_closed(xm, fake):
     xm("destroy", "guest1")
     assert fake.closed
+
+
+def test_protocol_error_reported_by_xend_has_the_prefix(xm, fake):
+    fake.answers["xend.domain.destroy"] = ProtocolError("message too large")
+    assert xm("destroy", "guest1").err == "Error: message too large\n"
