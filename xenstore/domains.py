@@ -178,7 +178,10 @@ _HARD = [("nodes", "Nodes per domain"),
          ("path-max", "Max. length of a node path"),
          ("permissions", "Max. number of permissions per node")]
 _SOFT = [("memory", "Total Xenstore memory per domain (warning level)")]
-_HELP = [("check", ""), ("log", "on|off"), ("logfile", "<file>"),
+_HELP = [("check", ""), ("log", "on|off"),
+         ("live-update", "[-c <cmdline>] [-F] [-t <timeout>] <file>\n"
+          "    Default timeout is 60 seconds."),
+         ("logfile", "<file>"),
          ("memreport", "[<file>]"), ("print", "<string>"),
          ("quota", "[set <name> <val>|<domid>]"),
          ("quota-soft", "[set <name> <val>]"), ("help", "")]
@@ -216,6 +219,16 @@ def _domain_quota(e: Engine, domid: int) -> bytes:
     return text.encode() + b"\0"
 
 
+def _memreport(e: Engine, path: str) -> None:
+    try:
+        with open(path, "a", encoding="utf-8") as report:
+            report.write(f"embedded xenstored: {len(e.tree.nodes)} nodes, "
+                         f"{len(e.connections)} connections, "
+                         f"{len(e.domains)} domains\n")
+    except OSError:
+        raise XsError("EINVAL") from None
+
+
 def do_control(e: Engine, c: Connection, tx: Transaction | None,
                m: Message) -> bytes:
     args = strings(m.payload)
@@ -223,13 +236,33 @@ def do_control(e: Engine, c: Connection, tx: Transaction | None,
         raise XsError("EINVAL")
     cmd, rest = args[0].decode("latin-1"), args[1:]
     if cmd == "check":
+        if rest:
+            raise XsError("EINVAL")
         return ok()
-    if cmd in ("log", "logfile", "print"):
-        if cmd == "print" and rest:
+    if cmd == "log":
+        if rest not in ([b"on"], [b"off"]):
+            raise XsError("EINVAL")
+        return ok()
+    if cmd in ("logfile", "print"):
+        if len(rest) != 1:
+            raise XsError("EINVAL")
+        if cmd == "print":
             e.log.append(rest[0].decode("latin-1"))
         return ok()
     if cmd == "memreport":
+        # Without a trace file the C daemon fails with EBADF, sent as
+        # EINVAL; with a file name it appends a report there.
+        if len(rest) != 1:
+            raise XsError("EINVAL")
+        _memreport(e, rest[0].decode("latin-1", "replace"))
         return ok()
+    if cmd == "live-update":
+        # There is nothing to live-update in-process: never in a session.
+        if not rest:
+            raise XsError("EINVAL")
+        if rest == [b"-a"]:
+            return b"No live-update session active.\0"
+        return b"Live update is not supported by the embedded xenstored.\0"
     if cmd == "help":
         if rest:
             raise XsError("EINVAL")

@@ -213,6 +213,17 @@ CONTROL: list[Step] = [
     # embedded daemon does not account (it answers 0).
     (0, Op.CONTROL, join(b"quota", b"77"), None),
     (0, Op.CONTROL, join(b"check"), None),
+    (0, Op.CONTROL, join(b"help"), None),
+    (0, Op.CONTROL, join(b"help", b"x"), None),
+    (0, Op.CONTROL, join(b"log", b"on"), None),
+    (0, Op.CONTROL, join(b"log"), None),
+    (0, Op.CONTROL, join(b"print", b"hello"), None),
+    (0, Op.CONTROL, join(b"print"), None),
+    (0, Op.CONTROL, join(b"memreport"), None),
+    (0, Op.CONTROL, join(b"quota-soft", b"set", b"memory", b"5000"), None),
+    (0, Op.CONTROL, join(b"quota-soft", b"x"), None),
+    (0, Op.CONTROL, join(b"quota", b"set", b"nodes"), None),
+    (0, Op.CONTROL, join(b"live-update", b"-a"), None),
     (0, Op.CONTROL, join(b"nonsense"), None),
     (0, Op.CONTROL, b"", None),
 ]
