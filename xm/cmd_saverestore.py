@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 
+from xend.errors import ConnectionFailed, ProtocolError, XendError
 from xm.context import XmContext
 from xm.errors import XmFailure
 from xm.progress import Progress
@@ -22,19 +23,26 @@ def save(xm: XmContext, dom: str, path: str, checkpoint: bool) -> None:
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     except OSError:
         raise XmFailure(f"xm save: Unable to create file {target}") from None
-    ok = False
     try:
         with Progress(f"Saving domain {dom} ...", xm.err, xm.interactive()):
             xm.call("xend.domain.save", dom, checkpoint, fds=[fd])
-        ok = True
+    except (ConnectionFailed, ProtocolError):
+        raise       # xend may still be saving into the file: keep it
+    except XendError:
+        # xend refused or failed: leave no empty or partial image behind
+        # for xendomains to trip over (but never remove the user's file).
+        if not existed:
+            _unlink_quietly(target)
+        raise
     finally:
         os.close(fd)
-        # Leave no empty image behind for xendomains to trip over.
-        if not ok and not existed:
-            try:
-                os.unlink(target)
-            except OSError:
-                pass
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def restore(xm: XmContext, path: str, paused: bool) -> None:

@@ -85,3 +85,11 @@ def test_restore_unreadable_fails_before_any_rpc(xm, fake, tmp_path, name):
     assert r.status == 1
     assert r.err == f"Error: xm restore: Unable to read file {path}\n"
     assert fake.calls == []
+
+
+def test_interrupted_save_keeps_the_file(xm, fake, tmp_path):
+    """xend may still be writing the image: Ctrl-C must not delete it."""
+    fake.answers["xend.domain.save"] = KeyboardInterrupt()
+    r = xm("save", "guest1", str(tmp_path / "g.chk"))
+    assert r.status == 1
+    assert (tmp_path / "g.chk").exists()
