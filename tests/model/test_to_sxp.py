@@ -22,9 +22,6 @@ EXAMPLE1_SXP = """\
 (vm
     (name ExampleDomain)
     (memory 64)
-    (on_poweroff destroy)
-    (on_reboot restart)
-    (on_crash restart)
     (on_xend_start ignore)
     (on_xend_stop ignore)
     (vcpus 1)
@@ -47,7 +44,16 @@ EXAMPLE1_SXP = """\
 
 
 def test_config_sxp_golden() -> None:
+    """What xm 4.4's make_config printed for xmexample1 (same keys, same
+    order, same layout)."""
     assert sxp.pretty(config_sxp(EXAMPLE1)) == EXAMPLE1_SXP
+
+
+def test_config_sxp_actions_printed_when_not_default() -> None:
+    cfg = DomainConfig(name="a", kernel="/k", on_poweroff="restart",
+                       on_crash="preserve")
+    keys = [item[0] for item in config_sxp(cfg)[1:]]
+    assert keys[:4] == ["name", "memory", "on_poweroff", "on_crash"]
 
 
 def test_config_sxp_name_line_for_xendomains() -> None:

@@ -25,12 +25,18 @@ def config_sxp(cfg: DomainConfig) -> list[Sxp]:
         out.append(["maxmem", cfg.maxmem])
     if cfg.shadow_memory:
         out.append(["shadow_memory", cfg.shadow_memory])
-    out.append(["on_poweroff", cfg.on_poweroff])
+    # xm printed the on_* keys a config set; the model keeps values, not
+    # whether they were set, so we print those that differ from xend's
+    # defaults - identical output for configs that do not set them.
+    if cfg.on_poweroff != "destroy":
+        out.append(["on_poweroff", cfg.on_poweroff])
     if cfg.tsc_mode:
         out.append(["tsc_mode", cfg.tsc_mode])
     if cfg.nomigrate:
         out.append(["nomigrate", cfg.nomigrate])
-    out += [["on_reboot", cfg.on_reboot], ["on_crash", cfg.on_crash]]
+    for key in ("on_reboot", "on_crash"):
+        if getattr(cfg, key) != "restart":
+            out.append([key, getattr(cfg, key)])
     if cfg.features:
         out.append(["features", cfg.features])
     out += [["on_xend_start", cfg.on_xend_start],

@@ -26,7 +26,8 @@ from typing import Any, Callable
 
 from xend.errors import ConfigError
 from xm.config.safe_builtins import (MAX_SEQUENCE, SAFE_BUILTINS,
-                                     ScriptError, XmVars, safe_method)
+                                     ScriptError, XmVars,
+                                     check_percent_format)
 
 MAX_STEPS = 200_000  # statements+expressions; real configs use < 1000
 MAX_DATA = 64 * MAX_SEQUENCE  # total length of strings/lists built
@@ -40,13 +41,13 @@ _BINOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.BitOr: operator.or_, ast.BitAnd: operator.and_,
     ast.BitXor: operator.xor,
 }
-_CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
+CMPOPS: dict[type, Callable[[Any, Any], Any]] = {
     ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
     ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
     ast.In: lambda a, b: a in b, ast.NotIn: lambda a, b: a not in b,
     ast.Is: operator.is_, ast.IsNot: operator.is_not,
 }
-_UNARY: dict[type, Callable[[Any], Any]] = {
+UNARY: dict[type, Callable[[Any], Any]] = {
     ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Not: operator.not_,
     ast.Invert: operator.invert,
 }
@@ -56,7 +57,9 @@ class Refused(Exception):
     """A construct the safe evaluator does not run."""
 
 
-class _Return(Exception):
+class FunctionReturn(Exception):
+    """A ``return`` unwinding to the function call."""
+
     def __init__(self, value: Any) -> None:
         super().__init__()
         self.value = value
@@ -161,7 +164,7 @@ class Interpreter:
                 raise ConfigError(str(exc) or exc.kind) from None
             raise ConfigError(f"{self.filename}:{self.line}: {exc.kind}: "
                               f"{exc}") from None
-        except _Return:
+        except FunctionReturn:
             raise ConfigError(f"{self.filename}:{self.line}: 'return' "
                               "outside function") from None
         except RecursionError:
@@ -202,7 +205,7 @@ class Interpreter:
         saved_line = self.line
         try:
             self.exec_body(fn.node.body)
-        except _Return as ret:
+        except FunctionReturn as ret:
             self.line = saved_line
             return ret.value
         finally:
@@ -293,7 +296,7 @@ def binop(op: ast.operator, left: Any, right: Any) -> Any:
     if isinstance(op, ast.LShift) and isinstance(right, int) and right > 4096:
         raise Refused("shift too large for a config file")
     if isinstance(op, ast.Mod) and isinstance(left, str):
-        _check_format_widths(left)
+        check_percent_format(left)
     fn = _BINOPS.get(type(op))
     if fn is None:
         raise Refused(f"the operator {type(op).__name__} is not allowed")
@@ -303,22 +306,9 @@ def binop(op: ast.operator, left: Any, right: Any) -> Any:
     return result
 
 
-def _check_format_widths(fmt: str) -> None:
-    import re
-    for number in re.findall(r"%[-#0 +]*(\d+)", fmt):
-        if int(number) > MAX_SEQUENCE:
-            raise Refused("format width too large for a config file")
-
-
 def method_guard(name: str, method: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a method vetted by safe_method as callable by the config."""
     def call(*args: Any, **kwargs: Any) -> Any:
         return method(*args, **kwargs)
     call._xm_safe = True  # type: ignore[attr-defined]
     return call
-
-
-__all__ = ["evaluate", "Interpreter", "Function", "Refused", "binop",
-           "method_guard", "safe_method", "CMPOPS", "UNARY"]
-CMPOPS = _CMPOPS
-UNARY = _UNARY

@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Any
 
-from xm.config.safe_builtins import ScriptError, safe_method
+from xm.config.safe_builtins import (ScriptError, check_format_spec,
+                                     safe_method)
 
 if TYPE_CHECKING:
     from xm.config.evaluator import Interpreter
@@ -130,7 +131,6 @@ def _call(interp: "Interpreter", node: ast.Call) -> Any:
 
 
 def _formatted(interp: "Interpreter", node: ast.FormattedValue) -> str:
-    from xm.config.evaluator import Refused
     value = interp.eval(node.value)
     if node.conversion == ord("r"):
         value = repr(value)
@@ -139,23 +139,8 @@ def _formatted(interp: "Interpreter", node: ast.FormattedValue) -> str:
     spec = interp.eval(node.format_spec) if node.format_spec else ""
     if not isinstance(value, (str, int, float)):
         value = str(value)
-    if any(part.isdigit() and int(part) > 1_000_000
-           for part in _digit_runs(spec)):
-        raise Refused("format width too large for a config file")
+    check_format_spec(spec)
     return format(value, spec)
-
-
-def _digit_runs(text: str) -> list[str]:
-    runs, current = [], ""
-    for c in text:
-        if c.isdigit():
-            current += c
-        elif current:
-            runs.append(current)
-            current = ""
-    if current:
-        runs.append(current)
-    return runs
 
 
 def _comprehension(interp: "Interpreter", node: Any) -> Any:

@@ -8,6 +8,7 @@ write files, run programs, or eat the machine's memory.
 
 from __future__ import annotations
 
+import re
 import string
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -100,6 +101,20 @@ DICT_METHODS = frozenset(("get", "keys", "values", "items", "update",
                           "setdefault", "pop", "copy", "has_key"))
 
 
+def check_format_spec(spec: str) -> None:
+    """Refuse widths/precisions that would build huge strings, and ``*``
+    (a width taken from the arguments)."""
+    if "*" in spec or any(len(run) > 6 for run in re.findall(r"\d+", spec)):
+        raise ScriptError("format width too large for a config file",
+                          "ValueError")
+
+
+def check_percent_format(fmt: str) -> None:
+    """check_format_spec for every ``%`` conversion of *fmt*."""
+    for spec in re.findall(r"%[^a-zA-Z%]*", fmt):
+        check_format_spec(spec)
+
+
 class _SafeFormatter(string.Formatter):
     """``str.format`` without ``{0.attr}``/``{0[key]}`` field lookups,
     which would let a config reach interpreter internals."""
@@ -109,6 +124,10 @@ class _SafeFormatter(string.Formatter):
             raise ScriptError(f"format field {field_name!r} is not allowed "
                               "in config files", "ValueError")
         return super().get_field(field_name, args, kwargs)
+
+    def format_field(self, value: Any, format_spec: str) -> Any:
+        check_format_spec(format_spec)
+        return super().format_field(value, format_spec)
 
 
 _FORMATTER = _SafeFormatter()

@@ -23,7 +23,7 @@ class _Continue(Exception):
 
 def exec_statement(interp: "Interpreter", stmt: ast.stmt) -> None:
     """Run one statement; Refused for anything outside the safe subset."""
-    from xm.config.evaluator import Function, Refused, _Return, binop
+    from xm.config.evaluator import Function, Refused, FunctionReturn, binop
     if isinstance(stmt, ast.Assign):
         value = interp.eval(stmt.value)
         for target in stmt.targets:
@@ -50,7 +50,7 @@ def exec_statement(interp: "Interpreter", stmt: ast.stmt) -> None:
         defaults = [interp.eval(d) for d in stmt.args.defaults]
         interp.store(stmt.name, Function(interp, stmt, defaults))
     elif isinstance(stmt, ast.Return):
-        raise _Return(interp.eval(stmt.value) if stmt.value else None)
+        raise FunctionReturn(interp.eval(stmt.value) if stmt.value else None)
     elif isinstance(stmt, ast.Raise):
         raise _exception(interp, stmt)
     elif isinstance(stmt, ast.Assert):
