@@ -202,3 +202,10 @@ def test_python_mode_errors() -> None:
             {"n": "q"}, allow_python=True)
     with pytest.raises(ConfigError, match="Errors were found at line 1"):
         run("x = = 1", allow_python=True)
+    with pytest.raises(ConfigError, match="^3$"):
+        run("sys.exit(3)", allow_python=True)
+
+
+def test_nul_bytes_are_an_error() -> None:
+    with pytest.raises(ConfigError, match="test.cfg: .*null bytes"):
+        evaluate(b"x = 1\0", "test.cfg", {})

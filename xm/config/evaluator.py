@@ -82,10 +82,13 @@ def evaluate(source: str | bytes, filename: str, variables: dict[str, Any],
     except (RecursionError, MemoryError):
         raise ConfigError(f"{filename}: nested too deeply to read") \
             from None
+    except ValueError as exc:  # e.g. NUL bytes in the file
+        raise ConfigError(f"{filename}: {exc}") from None
     except SyntaxError as exc:
-        text = (exc.text or "").strip()
-        raise ConfigError(f"Errors were found at line {exc.lineno} while "
-                          f"processing {filename}: {text}") from None
+        text = (exc.text or "").strip() or exc.msg
+        where = f" at line {exc.lineno}" if exc.lineno else ""
+        raise ConfigError(f"Errors were found{where} while processing "
+                          f"{filename}: {text}") from None
     env: dict[str, Any] = dict(variables)
     if allow_python:
         return _run_python(tree, filename, env, help_mode)
@@ -118,7 +121,7 @@ def _run_python(tree: ast.Module, filename: str, env: dict[str, Any],
                xm_vars=xm_vars)
     try:
         exec(compile(tree, filename, "exec"), env)
-    except Exception as exc:  # the config's own error: its message
+    except (Exception, SystemExit) as exc:  # the config's own: its message
         if not help_mode:
             if isinstance(exc, ConfigError):
                 raise
