@@ -12,7 +12,7 @@ import time
 import uuid as uuidlib
 from typing import Any, Callable
 
-from xend.hv.base import DomainEvent
+from xend.hv.base import DomainEvent, Hypervisor
 from xend.hv.sim import SimHypervisor
 
 # The make_sim fixture: builds simulators on the test's state dir.
@@ -106,3 +106,11 @@ def hvm_config(name: str | None = None, *, mem_mib: int = 256,
                                 "spice": {}, "rdm": {}},
                    "arch_arm": {}, "arch_x86": {}},
     }
+
+
+def running(hv: Hypervisor, **kw: Any) -> int:
+    """Create a PV guest (see pv_config) and unpause it."""
+    domid = hv.create(pv_config(**kw))
+    hv.unpause(domid)
+    return domid
+

@@ -9,23 +9,16 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sim_helpers import (GUEST_TIMEOUT, HVM_GUESTS, EventRecorder,
-                         hvm_config, pv_config)
+                         hvm_config, pv_config, running)
 
 from xend.errors import (DomainExists, DomainNotFound, HypervisorError,
                          InvalidArgument, InvalidState, NotEnoughMemory)
 from xend.hv.base import Hypervisor
 
 MiB = 1024
-
-
-def running(hv: Hypervisor, **kw: Any) -> int:
-    domid = hv.create(pv_config(**kw))
-    hv.unpause(domid)
-    return domid
 
 
 # -- Domain-0 and the host ---------------------------------------------------

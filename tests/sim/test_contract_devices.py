@@ -7,19 +7,12 @@ the ``hv`` fixture.
 from __future__ import annotations
 
 import os
-from typing import Any
 
 import pytest
-from sim_helpers import pv_config
+from sim_helpers import running
 
 from xend.errors import InvalidArgument
 from xend.hv.base import Hypervisor
-
-
-def running(hv: Hypervisor, **kw: Any) -> int:
-    domid = hv.create(pv_config(**kw))
-    hv.unpause(domid)
-    return domid
 
 
 def test_disk_hotplug(hv: Hypervisor) -> None:
