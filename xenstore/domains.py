@@ -52,7 +52,11 @@ def release(e: Engine, domid: int) -> None:
         raise XsError("ENOENT")
     if dom.conn is None:
         raise XsError("EINVAL")
-    _remove_owned_nodes(e, domid)
+    e._queued.clear()       # events of one release are merged as one request's
+    try:
+        _remove_owned_nodes(e, domid)
+    finally:
+        e._queued.clear()
     for name in e.special_perms:
         perms = e.special_perms[name]
         e.special_perms[name] = [perms[0]] + [

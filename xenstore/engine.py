@@ -57,6 +57,9 @@ class Engine:
             "@introduceDomain": default_special_perms()}
         self.listeners: list[DomainListener] = []
         self.log: list[str] = []            # CONTROL print / log output
+        # Events queued per connection while one request is processed;
+        # the C daemon drops an event identical to one still queued.
+        self._queued: dict[int, set[bytes]] = {}
         # Domain 0 is introduced at start, as dom0_init() does.
         dom0 = Domain(0, introduced=True, port=1)
         dom0.conn = Connection(sink=lambda m: None, domain=dom0)
@@ -91,6 +94,13 @@ class Engine:
 
     def handle(self, conn: Connection, msg: Message) -> None:
         """Process one request and send its reply (and any events)."""
+        self._queued.clear()
+        try:
+            self._handle(conn, msg)
+        finally:
+            self._queued.clear()
+
+    def _handle(self, conn: Connection, msg: Message) -> None:
         entry = _handlers().get(msg.op)
         try:
             if entry is None:
@@ -293,8 +303,14 @@ class Engine:
 
     def send_event(self, conn: Connection, path: str, token: bytes) -> None:
         payload = path.encode("latin-1") + b"\0" + token + b"\0"
-        if len(payload) <= 4096:
-            conn.send(Message(Op.WATCH_EVENT, 0, 0, payload))
+        if len(payload) > 4096:
+            return
+        if not path.startswith("@"):
+            queued = self._queued.setdefault(conn.serial, set())
+            if payload in queued:
+                return
+            queued.add(payload)
+        conn.send(Message(Op.WATCH_EVENT, 0, 0, payload))
 
     # -- in-process API for the hypervisor simulation ------------------------
 

@@ -135,6 +135,13 @@ WATCHES: list[Step] = [
     (0, Op.GET_DOMAIN_PATH, b"", None),
     (1, Op.RESET_WATCHES, b"\0", None),
     (0, W, w(b"/w/after-reset", b""), None),
+    # Overlapping watches with one token: identical events are merged.
+    (1, WA, join(b"/dup", b"same"), None),
+    (1, WA, join(b"/dup/x", b"same"), None),
+    (1, WA, join(b"/", b"same"), None),
+    (0, W, w(b"/dup/x", b"1"), None),
+    (0, W, w(b"/dup/y", b"1"), None),
+    (0, RM, join(b"/dup"), None),
 ]
 
 TRANSACTIONS: list[Step] = [
