@@ -34,7 +34,7 @@ from . import domains
 from .connection import Connection
 from .engine import DomainListener, Engine
 from .errors import StoreConnectionError, StoreError, StoreTimeout
-from .wire import Decoder, Message, WireError
+from .wire import Decoder, Message, Op, WireError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -138,7 +138,7 @@ class EmbeddedXenstored:
             self.engine.handle(conn, msg)
         except Exception:       # a bug must cost one request, not the daemon
             log.exception("xenstored: request %r failed", msg)
-            conn.send(Message(16, msg.req_id, msg.tx_id, b"EIO\0"))
+            conn.send(Message(Op.ERROR, msg.req_id, msg.tx_id, b"EIO\0"))
 
     # -- in-process API ------------------------------------------------------
 
@@ -240,6 +240,16 @@ class _ClientProtocol(asyncio.Protocol):
             if self.conn.closed:
                 return
             self.server._handle(self.conn, msg)
+
+    # Backpressure: a client that does not read its replies stops being
+    # read from, instead of growing our write buffer without bound.
+    def pause_writing(self) -> None:
+        if self.transport is not None:
+            self.transport.pause_reading()
+
+    def resume_writing(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.resume_reading()
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self.conn is not None:

@@ -114,3 +114,28 @@ def test_standalone_module_serves() -> None:
         finally:
             proc.terminate()
             assert proc.wait(timeout=10) == 0
+
+
+def test_client_that_does_not_read_is_throttled_not_fatal(
+        embedded: EmbeddedXenstored) -> None:
+    import threading
+    from xenstore.wire import Decoder, encode
+    count = 8000
+    greedy = socket.socket(socket.AF_UNIX)
+    greedy.connect(embedded.socket_path)
+    burst = b"".join(encode(Op.READ, i, 0, join(b"/tool"))
+                     for i in range(count))
+    sender = threading.Thread(target=greedy.sendall, args=(burst,))
+    sender.start()
+    other = RawClient(embedded.socket_path)
+    assert other.request(Op.WRITE, b"/still\0up") == (Op.WRITE, b"OK\0")
+    other.close()
+    decoder = Decoder()
+    replies = []
+    greedy.settimeout(10)
+    while len(replies) < count:
+        replies.extend(decoder.feed(greedy.recv(65536)))
+    sender.join(timeout=10)
+    assert [m.req_id for m in replies] == list(range(count))
+    assert all(m.op == Op.READ for m in replies)
+    greedy.close()
