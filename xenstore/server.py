@@ -196,6 +196,15 @@ class EmbeddedXenstored:
         ``"release"`` or ``"shutdown"``, whichever way it happened."""
         self.call(lambda: self.engine.listeners.append(listener))
 
+    def store(self, timeout: float = 10.0) -> Any:
+        """A privileged (dom0) :class:`~xenstore.store.Store` talking to
+        this daemon in-process, without the socket.  Watch callbacks run
+        on a dispatcher thread of the store."""
+        from .local import LocalStore
+        conn = self.call(lambda: self.engine.connect(lambda m: None))
+        return LocalStore(self.engine, conn,
+                          lambda fn: self.call(fn, timeout))
+
     def domain_store(self, domid: int, timeout: float = 10.0) -> Any:
         """A :class:`~xenstore.store.Store` acting as introduced domain
         ``domid`` (unprivileged unless dom0), for tests and simulation."""

@@ -18,12 +18,14 @@ from xenstore.server import EmbeddedXenstored
 from xenstore.store import Store, StoreOps, WatchEvent
 
 
-@pytest.fixture(params=["memory", "pyxs"])
+@pytest.fixture(params=["memory", "pyxs", "inprocess"])
 def store(request: pytest.FixtureRequest,
           embedded: EmbeddedXenstored) -> Iterator[Store]:
     s: Store
     if request.param == "memory":
         s = MemoryStore()
+    elif request.param == "inprocess":
+        s = embedded.store()
     else:
         s = PyxsStore(embedded.socket_path, timeout=5)
     yield s
