@@ -66,6 +66,8 @@ def test_keys_written_at_create(sim: SimHypervisor, store: Any) -> None:
     assert read(store,
                 f"{dom}/control/platform-feature-xs_reset_watches") == "1"
     assert read(store, f"{dom}/console/type") == "xenconsoled"
+    console_back = read(store, f"{dom}/console/backend")
+    assert read(store, f"{console_back}/frontend") == f"{dom}/console"
     assert read(store, f"/vm/{uuid}/uuid") == uuid
     assert read(store, f"/vm/{uuid}/name") == "xs1"
     assert read(store, f"/vm/{uuid}/image/ostype") == "linux"
@@ -193,7 +195,8 @@ def test_destroy_removes_everything(sim: SimHypervisor, store: Any) -> None:
     for path in (f"/local/domain/{domid}", f"/vm/{uuid}",
                  f"/libxl/{domid}",
                  f"/local/domain/0/backend/vbd/{domid}",
-                 f"/local/domain/0/backend/vif/{domid}"):
+                 f"/local/domain/0/backend/vif/{domid}",
+                 f"/local/domain/0/backend/console/{domid}"):
         assert not store.exists(path), path
     assert store.exists("/local/domain/0/name")
 

@@ -175,6 +175,12 @@ def write_domain(store: Store, dom: DomainState) -> None:
             "console/type": "xenconsoled", "console/output": "pty",
             "console/tty": "", "console/port": "2",
             "console/ring-ref": str(gfn - 1)})
+        # The primary console's backend, served by xenconsoled in dom0.
+        console = f"{dom_path(0)}/backend/console/{domid}/0"
+        _write_all(t, console, {
+            "frontend": f"{path}/console", "frontend-id": str(domid),
+            "online": "1", "state": "1", "protocol": "vt100"})
+        t.set_perms(console, ["n0", f"r{domid}"])
         for vcpu in range(dom.max_vcpus):
             t.write(f"{path}/cpu/{vcpu}/availability",
                     "online" if vcpu in dom.online else "offline")
