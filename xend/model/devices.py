@@ -89,7 +89,7 @@ class DiskSpec:
 
     @property
     def vdev(self) -> str:
-        """The guest device name without ``ioemu:`` and ``:cdrom``/``:disk``."""
+        """The guest device, without ``ioemu:`` and ``:cdrom``/``:disk``."""
         dev = self.dev
         if dev.startswith("ioemu:"):
             dev = dev[len("ioemu:"):]

@@ -171,7 +171,8 @@ def device_sxps(cfg: DomainConfig) -> list[Sxp]:
         devs.append(["pci", *[pci.to_sxp() for pci in cfg.pci]])
     for spec in cfg.ioports:
         lo, _, hi = spec.partition("-")
-        devs.append(["ioports", ["from", "0x" + lo], ["to", "0x" + (hi or lo)]])
+        devs.append(["ioports", ["from", "0x" + lo],
+                     ["to", "0x" + (hi or lo)]])
     devs += [["irq", ["irq", irq]] for irq in cfg.irq]
     devs += [vif.to_sxp() for vif in cfg.vifs]
     devs += [["vif2", *_kv_items(v)] for v in cfg.vif2 if v.strip()]
