@@ -119,7 +119,7 @@ def test_standalone_module_serves() -> None:
 def test_client_that_does_not_read_is_throttled_not_fatal(
         embedded: EmbeddedXenstored) -> None:
     import threading
-    from xenstore.wire import Decoder, encode
+    from xenstore.wire import Decoder, Message, encode
     count = 8000
     greedy = socket.socket(socket.AF_UNIX)
     greedy.connect(embedded.socket_path)
@@ -131,7 +131,7 @@ def test_client_that_does_not_read_is_throttled_not_fatal(
     assert other.request(Op.WRITE, b"/still\0up") == (Op.WRITE, b"OK\0")
     other.close()
     decoder = Decoder()
-    replies = []
+    replies: list[Message] = []
     greedy.settimeout(10)
     while len(replies) < count:
         replies.extend(decoder.feed(greedy.recv(65536)))
