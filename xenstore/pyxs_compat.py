@@ -12,6 +12,8 @@ its Packet tuple.  What we work around:
   subclass (:func:`_connection_class`) does not.
 * ``RVar.get()`` waits forever and a dead Router thread never answers:
   :func:`wait_reply` waits with a deadline and checks the thread.
+* pyxs's socket transport leaks its socket when connect() fails, and the
+  Router's socketpair leaks when start() fails: both are handled here.
 * ``next_rq_id`` overflows the uint32 header after 2**32 requests: we
   number requests ourselves.
 * Importing ``pyxs.client`` reads ``/proc/xen/capabilities`` (``Client.SU``)
@@ -21,6 +23,7 @@ its Packet tuple.  What we work around:
 from __future__ import annotations
 
 import itertools
+import socket
 import threading
 import time
 from typing import Any
@@ -54,7 +57,10 @@ def open_router(socket_path: str | None) -> Any:
     router = QuietRouter(_connection_class()(socket_path))
     try:
         router.start()
-    except PyxsConnectionError as exc:
+    except (PyxsConnectionError, OSError) as exc:
+        # Router() made a socketpair that only its thread would close.
+        router.r_terminator.close()
+        router.w_terminator.close()
         raise StoreConnectionError(str(exc)) from None
     return router
 
@@ -66,6 +72,17 @@ def _connection_class() -> Any:
     from pyxs.connection import UnixSocketConnection
 
     class Connection(UnixSocketConnection):  # type: ignore[misc]
+        def create_transport(self) -> Any:
+            # pyxs's transport leaks its socket when connect() fails.
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(self.path)
+            except OSError as exc:
+                sock.close()
+                raise OSError(f"error connecting to {self.path!r}: {exc}"
+                              ) from None
+            return _Transport(sock)
+
         def recv(self) -> Any:
             if not self.is_connected:
                 raise OSError("not connected")
@@ -79,6 +96,35 @@ def _connection_class() -> Any:
             return make_packet(op, payload, rq_id, tx_id)
 
     return Connection
+
+
+class _Transport:
+    """A connected Unix socket with pyxs's transport methods."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+    def recv(self, size: int) -> bytes:
+        buf = bytearray()
+        while len(buf) < size:
+            chunk = self.sock.recv(size - len(buf))
+            if not chunk:
+                raise ConnectionResetError("xenstored closed the connection")
+            buf += chunk
+        return bytes(buf)
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def close(self) -> None:
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
 
 
 def make_packet(op: int, payload: bytes, rq_id: int, tx_id: int) -> Any:

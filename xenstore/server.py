@@ -122,6 +122,10 @@ class EmbeddedXenstored:
             self._server.close()
             for client in list(self._clients):
                 client.close()
+            # Transports close on the next loop iterations; let them
+            # before the loop (possibly our private one) goes away.
+            for _ in range(3):
+                await asyncio.sleep(0)
             with contextlib.suppress(Exception):
                 await self._server.wait_closed()
             self._server = None

@@ -104,7 +104,7 @@ def test_standalone_module_serves() -> None:
         path = f"{d}/s"
         proc = subprocess.Popen([sys.executable, "-m", "xenstore.server",
                                  "--socket", path],
-                                stdout=subprocess.PIPE)
+                                stdout=subprocess.DEVNULL)
         try:
             wait_for_socket(path, proc)
             client = RawClient(path)
