@@ -301,7 +301,7 @@ def _step() -> st.SearchStrategy[RawStep]:
     )
 
 
-@settings(max_examples=EXAMPLES, deadline=None,
+@settings(max_examples=EXAMPLES, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                  HealthCheck.too_slow])
 @given(st.lists(_step(), min_size=1, max_size=30))

@@ -153,7 +153,7 @@ def _guest_step() -> st.SearchStrategy[RawStep]:
     )
 
 
-@settings(max_examples=EXAMPLES * 2 // 3, deadline=None,
+@settings(max_examples=EXAMPLES * 2 // 3, deadline=None, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture,
                                  HealthCheck.too_slow])
 @given(st.lists(_guest_step(), min_size=1, max_size=25))
