@@ -90,7 +90,7 @@ class Engine:
         return P.access_for(list(perms), conn.domid,
                             not self.is_unprivileged(conn), conn.target)
 
-    # -- dispatch --------------------------------------------------------------
+    # -- dispatch -------------------------------------------------------------
 
     def handle(self, conn: Connection, msg: Message) -> None:
         """Process one request and send its reply (and any events)."""

@@ -104,9 +104,11 @@ int xenevtchn_notify(void *x, unsigned p) { (void)x; (void)p; return 0; }
 int xenevtchn_pending(void *x) { (void)x; errno = EAGAIN; return -1; }
 int xenevtchn_unmask(void *x, unsigned p) { (void)x; (void)p; return 0; }
 int xenevtchn_unbind(void *x, unsigned p) { (void)x; (void)p; return 0; }
-void *xengnttab_open(void *l, unsigned f) { (void)l; (void)f; return &dummy_handle; }
+void *xengnttab_open(void *l, unsigned f)
+{ (void)l; (void)f; return &dummy_handle; }
 int xengnttab_close(void *x) { (void)x; return 0; }
-int xengnttab_set_max_grants(void *x, uint32_t n) { (void)x; (void)n; return 0; }
+int xengnttab_set_max_grants(void *x, uint32_t n)
+{ (void)x; (void)n; return 0; }
 /* A guest's ring page: a shared file when SHIM_RING_DIR is set, so the
    tests can play the guest; anonymous memory otherwise. */
 void *xengnttab_map_grant_ref(void *x, uint32_t d, uint32_t r, int prot) {
