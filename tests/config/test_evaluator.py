@@ -155,6 +155,10 @@ def test_xm_file_and_xm_help() -> None:
                           "defined"),
     ("x = 1\n\ny = 1 / 0", "test.cfg:3: ZeroDivisionError"),
     ("x = [1][5]", "test.cfg:1: IndexError"),
+    ("x = 1\nbreak", "test.cfg:2: 'break' or 'continue' outside a loop"),
+    ("def f():\n    continue\nfor i in [1]:\n    f()",
+     "'break' or 'continue' outside a loop"),
+    ("return 5", "'return' outside function"),
 ])
 def test_refused_and_failing_configs(source: str, message: str,
                                      monkeypatch: pytest.MonkeyPatch) -> None:

@@ -57,6 +57,10 @@ class Refused(Exception):
     """A construct the safe evaluator does not run."""
 
 
+class LoopControl(Exception):
+    """``break``/``continue`` unwinding to the enclosing loop."""
+
+
 class FunctionReturn(Exception):
     """A ``return`` unwinding to the function call."""
 
@@ -170,6 +174,9 @@ class Interpreter:
         except FunctionReturn:
             raise ConfigError(f"{self.filename}:{self.line}: 'return' "
                               "outside function") from None
+        except LoopControl:
+            raise ConfigError(f"{self.filename}:{self.line}: 'break' or "
+                              "'continue' outside a loop") from None
         except RecursionError:
             raise ConfigError(f"{self.filename}:{self.line}: recursion too "
                               "deep") from None
@@ -211,6 +218,8 @@ class Interpreter:
         except FunctionReturn as ret:
             self.line = saved_line
             return ret.value
+        except LoopControl:
+            raise Refused("'break' or 'continue' outside a loop") from None
         finally:
             self.scopes.pop()
         # on an error self.line stays at the failing line of the function

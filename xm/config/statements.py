@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from typing import TYPE_CHECKING, Any
 
+from xm.config.evaluator import LoopControl
 from xm.config.safe_builtins import EXCEPTION_NAMES, ScriptError
 
 if TYPE_CHECKING:
@@ -13,11 +14,11 @@ if TYPE_CHECKING:
 _GLOBALS_KEY = "__globals__"  # never a user name: '_' names are refused
 
 
-class _Break(Exception):
+class _Break(LoopControl):
     pass
 
 
-class _Continue(Exception):
+class _Continue(LoopControl):
     pass
 
 
