@@ -248,13 +248,23 @@ class Engine:
 
     def _delete_subtree(self, conn: Connection | None,
                         tx: Transaction | None, path: str, root: str) -> None:
-        node = self.tree.get(path, tx)
-        if node is None:
-            return
-        for child in list(node.children):
-            self._delete_subtree(conn, tx, child_path(path, child), root)
-        self.tree.delete(path, tx)
-        self.fire_watches(conn, tx, path, node, exact=path != root)
+        # Post-order, children in order, each node read when the walk
+        # reaches it (that order is a transaction's access order, hence
+        # its commit-time event order), as the C daemon's tree walk.  An
+        # explicit stack because paths may nest ~1000 levels deep.
+        stack: list[tuple[str, Node | None]] = [(path, None)]
+        while stack:
+            name, node = stack.pop()
+            if node is None:
+                node = self.tree.get(name, tx)
+                if node is None:
+                    continue
+                stack.append((name, node))
+                stack.extend((child_path(name, child), None)
+                             for child in reversed(node.children))
+                continue
+            self.tree.delete(name, tx)
+            self.fire_watches(conn, tx, name, node, exact=name != root)
 
     # -- watches -------------------------------------------------------------
 

@@ -185,6 +185,21 @@ TRANSACTIONS: list[Step] = [
     (1, W, w(b"/t3/c", b"3"), None),
     (0, W, w(b"/t3/d", b"4"), 36),
     (0, TE, join(b"T"), 36),                    # wrote only: no conflict
+    # Removing a watched tree in a transaction: events at commit, in the
+    # order the removal walked the tree.
+    (0, W, w(b"/o/a/x", b"1"), None),
+    (0, W, w(b"/o/a/y/z", b"1"), None),
+    (0, W, w(b"/o/b", b"1"), None),
+    (1, WA, join(b"/o", b"o"), None),
+    (1, WA, join(b"/o/a/y", b"oy"), None),
+    (0, TS, b"\0", None),                       # 45
+    (0, RM, join(b"/o"), 45),
+    (0, W, w(b"/o/new", b"n"), 45),
+    (0, TE, join(b"T"), 45),
+    (0, W, w(b"/deep" + b"/a" * 1000, b"d"), None),
+    (0, R, join(b"/deep" + b"/a" * 1000), None),
+    (1, WA, join(b"/deep/a/a", b"d"), None),
+    (0, RM, join(b"/deep"), None),
 ]
 
 
