@@ -199,3 +199,33 @@ def test_child_access() -> None:
     assert sxp.child_value(doc, "name") == "x"
     assert sxp.child_value(doc, "memory", 5) == 5
     assert [d[1][0] for d in sxp.children(doc, "device")] == ["vbd", "vif"]
+
+
+# ---------------------------------------------------------------- properties
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+ATOMS = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126),
+                max_size=12)
+TREES = st.recursive(ATOMS, lambda kids: st.lists(kids, max_size=5),
+                     max_leaves=40)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(TREES, min_size=1, max_size=6))
+def test_pretty_then_parse_gives_the_value_back(items: list[object]) -> None:
+    doc = ["root", *items]
+    text = sxp.pretty(doc)
+    assert sxp.parse_one(text) == doc
+    # the layout never changes the one-line form
+    assert sxp.show(sxp.parse_one(text)) == sxp.show(doc)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=60))
+def test_parser_raises_only_config_errors(text: str) -> None:
+    try:
+        sxp.parse(text)
+    except ConfigError:
+        pass
