@@ -186,13 +186,18 @@ class WireStore(_Ops):
         """Register ``callback``; it first fires once for ``path`` itself
         (the daemon's initial event)."""
         with self._watch_lock:
+            previous = self._callbacks.get((path, token))
             self._callbacks[(path, token)] = callback
         self._subscribe(enc(token))
         try:
             self._request(Op.WATCH, join(enc(path), enc(token)), 0)
         except BaseException:
+            # E.g. EEXIST: the watch that already exists keeps its callback.
             with self._watch_lock:
-                self._callbacks.pop((path, token), None)
+                if previous is None:
+                    self._callbacks.pop((path, token), None)
+                else:
+                    self._callbacks[(path, token)] = previous
             raise
 
     def unwatch(self, path: str, token: str) -> None:

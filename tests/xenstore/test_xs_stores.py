@@ -120,10 +120,15 @@ def test_watches(store: Store) -> None:
     store.rm("/w")
     wait_for(lambda: len(events) == 4)
     assert [e.path for e in events] == ["/w", "/w/a", "/w/b", "/w"]
+    with pytest.raises(XsError) as err:
+        store.watch("/w", "tok", lambda e: None)
+    assert err.value.name == "EEXIST"
+    store.write("/w/d", "4")                # still delivered to events
+    wait_for(lambda: len(events) == 5)
     store.unwatch("/w", "tok")
     store.write("/w/c", "3")
     time.sleep(0.1)
-    assert len(events) == 4
+    assert len(events) == 5
 
 
 def test_domains(store: Store) -> None:
