@@ -183,7 +183,3 @@ def parse_kv_list(text: str, what: str) -> list[tuple[str, str]]:
         pairs.append((key.strip(), value.strip()))
     return pairs
 
-
-def vcpu_bitmap(count: int) -> list[int]:
-    """Indexes of the first *count* vcpus (libxl bitmap list)."""
-    return list(range(count))
