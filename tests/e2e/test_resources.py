@@ -25,9 +25,15 @@ def test_mem_set_and_max(web1: XendEnv):
     res = web1.xm("mem-set", "web1", "1g")
     assert res.rc == 1 and res.err.startswith("Error: ")
     assert mem_of(web1, "web1") == 300
+    # As with libxl, mem-max raises Xen's limit but not the domain's
+    # static maximum: the target still may not go above the boot maxmem.
     web1.ok("mem-max", "web1", "1024")
-    web1.ok("mem-set", "web1", "1g")
-    assert mem_of(web1, "web1") == 1024
+    res = web1.xm("mem-set", "web1", "1g")
+    assert res.rc == 1 and "memory_static_max" in res.err
+    res = web1.xm("mem-max", "web1", "100")
+    assert res.rc == 1 and res.err.startswith("Error: ")
+    web1.ok("mem-set", "web1", "512")
+    assert mem_of(web1, "web1") == 512
     res = web1.xm("mem-set", "web1", "lots")
     assert res.rc == 1 and "Traceback" not in res.err
 

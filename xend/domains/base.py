@@ -46,11 +46,18 @@ class DomainServiceBase:
         """(entry, domid) for a reference; entry is None for Domain-0 and
         for domains the hypervisor has but xend never heard of."""
         text = str(ref)
+        if text in (DOM0_NAME, str(DOM0_ID)):
+            return None, DOM0_ID
         try:
             entry = self.table.lookup(text)
             return entry, entry.domid
         except DomainNotFound:
             pass
+        if text.isdigit():
+            try:
+                return None, self.hv.domain_info(int(text)).domid
+            except DomainNotFound:
+                raise DomainNotFound(text) from None
         infos = self.hv.list_domains()
         for info in infos:
             if text in (info.name, str(info.domid), info.uuid):

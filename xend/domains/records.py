@@ -54,7 +54,9 @@ def build_record(entry: DomainEntry | None, info: DomainInfo | None,
     cfg = entry.config if entry is not None else None
     if info is not None:
         memory = info.target_memkb // 1024
-        maxmem = info.max_memkb // 1024
+        # Xen's own limit sits a little above the target; the configured
+        # maximum (changed by mem-max) is what xm shows as maxmem.
+        maxmem = cfg.max_memory if cfg is not None else memory
         vcpus = info.vcpu_max
         online = info.vcpu_online
         if info.start_time is None:
