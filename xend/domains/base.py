@@ -12,7 +12,7 @@ import dataclasses
 import logging
 import threading
 import uuid as uuidlib
-from typing import Any
+from typing import Any, Callable
 
 from xend.domains.table import DomainEntry, DomainTable
 from xend.errors import DomainNotFound, InvalidState, XendError
@@ -40,6 +40,16 @@ class DomainServiceBase:
         # death events are expected and must not trigger restart policies.
         self.quiet: set[int] = set()
         self.halting: set[int] = set()
+        # Called after every change to a domain xend keeps (started,
+        # reconfigured, renamed, stopped); the Xenstore mirror hooks in here.
+        self.on_change: Callable[[DomainEntry], None] | None = None
+
+    def notify(self, entry: DomainEntry) -> None:
+        if self.on_change is not None:
+            try:
+                self.on_change(entry)
+            except Exception:   # a mirror failure must not fail the operation
+                log.exception("change hook failed for %s", entry.name)
 
     # -- resolution ----------------------------------------------------------
     def resolve(self, ref: str | int) -> tuple[DomainEntry | None, int | None]:
@@ -95,6 +105,7 @@ class DomainServiceBase:
         with self.table.lock:
             entry.config = self.with_changes(entry.config, **changes)
             self.table.persist(entry)
+        self.notify(entry)
 
     def check_name_free(self, name: str, uuid: str | None,
                         allow_uuid: str | None = None) -> None:
@@ -122,3 +133,4 @@ class DomainServiceBase:
             self.table.remove_running(entry)
             if not entry.managed:
                 self.table.entries.pop(entry.uuid, None)
+        self.notify(entry)

@@ -102,6 +102,7 @@ class LifecycleMixin(DomainServiceBase):
                     self.table.entries.pop(entry.uuid, None)
             raise
         log.info("started domain %s (id %d)", entry.name, domid)
+        self.notify(entry)
         return domid
 
     def create(self, config: dict[str, Any], paused: bool = False) -> str:

@@ -43,7 +43,16 @@ _DEFAULTS = {"on_poweroff": "destroy", "on_reboot": "restart",
 class PolicyMixin(DomainServiceBase):
 
     def handle_event(self, event: DomainEvent) -> None:
-        """Apply the restart policy for one hypervisor event."""
+        """Apply the restart policy for one hypervisor event.
+
+        Events may arrive twice (from the backend and from Xenstore
+        watches) and concurrently: they are handled one at a time, and a
+        shutdown is acted on only while the hypervisor still shows that
+        domain shut down."""
+        with self.lifecycle_lock:
+            self._handle_event(event)
+
+    def _handle_event(self, event: DomainEvent) -> None:
         entry = self.table.by_domid(event.domid)
         if event.kind == "death":
             self.quiet.discard(event.domid)
@@ -55,6 +64,11 @@ class PolicyMixin(DomainServiceBase):
         if event.kind != "shutdown" or event.reason == "suspend":
             return
         if event.domid in self.quiet or entry is None:
+            return
+        try:
+            if not self.hv.domain_info(event.domid).shutdown:
+                return
+        except XendError:        # gone already: nothing left to do
             return
         if event.domid in self.halting:
             self.halting.discard(event.domid)

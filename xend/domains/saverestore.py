@@ -90,6 +90,7 @@ class SaveRestoreMixin(DomainServiceBase):
                 self.forget(entry)
                 raise
         log.info("restored domain %s (id %d)", entry.name, domid)
+        self.notify(entry)
         return entry.uuid
 
     # -- managed suspend / resume --------------------------------------------
