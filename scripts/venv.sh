@@ -10,9 +10,12 @@ if ! $PYTHON -c 'import venv, ensurepip' 2>/dev/null; then
         python3-venv python3-pip >/dev/null
 fi
 [ -x .venv/bin/python ] || $PYTHON -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip >/dev/null
-if [ -n "${1:-}" ]; then
-    .venv/bin/python -m pip install -q -e ".[$1]"
-else
-    .venv/bin/python -m pip install -q -e .
+log=.venv/pip-install.log
+spec=.
+[ -z "${1:-}" ] || spec=".[$1]"
+if ! { .venv/bin/python -m pip install -q --upgrade pip &&
+       .venv/bin/python -m pip install -q -e "$spec"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "Error: installing the project into .venv failed (log: $log)" >&2
+    exit 1
 fi
