@@ -64,6 +64,7 @@ class XendClient:
         self._next_id += 1
         fds = fds or []
         data = protocol.encode_request(method, list(params), req_id, len(fds))
+        send_error: OSError | None = None
         try:
             if fds:
                 anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS,
@@ -72,11 +73,20 @@ class XendClient:
                 sock.sendall(data[sent:])
             else:
                 sock.sendall(data)
-            reply = self._read_frame(sock)
         except OSError as exc:
+            # xend may have answered (e.g. refused this peer) and closed
+            # before we finished sending: its reply is still readable.
+            send_error = exc
+        try:
+            reply = self._read_frame(sock)
+        except (OSError, ProtocolError) as exc:
+            if send_error is None and isinstance(exc, ProtocolError):
+                raise
+            cause: Exception = send_error or exc
             self.close()
+            reason = getattr(cause, "strerror", None) or cause
             raise ConnectionFailed(
-                f"Unable to connect to xend: {exc.strerror or exc}. "
+                f"Unable to connect to xend: {reason}. "
                 "Is xend running?") from None
         if not isinstance(reply, dict) or \
                 reply.get("id") not in (req_id, None):
