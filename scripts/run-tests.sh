@@ -2,7 +2,7 @@
 # The README's second command (and CI's): install what the tests need (Debian
 # packages: Xen's tools and libxl headers, the xenstore tools, a compiler),
 # install the project with its test extras into .venv, build the libxl
-# bindings, and run the test suite.  Extra arguments go to pytest.
+# bindings, type-check the code and run the test suite.  Extra arguments go to pytest.
 set -eu
 cd "$(dirname "$0")/.."
 need=""
@@ -15,4 +15,5 @@ if [ -n "$need" ]; then
 fi
 scripts/venv.sh test
 .venv/bin/python -m bindings.build >/dev/null || echo "warning: libxl bindings not built" >&2
+.venv/bin/python -m mypy xend xm xenstore bindings
 exec .venv/bin/python -m pytest -q "$@"

@@ -141,10 +141,11 @@ def from_wire(error: dict[str, Any]) -> XendError:
     name = data.get("type") if isinstance(data, dict) else None
     cls = _BY_NAME.get(name) if isinstance(name, str) else None
     if cls is DomainNotFound:
-        exc: XendError = DomainNotFound.__new__(DomainNotFound)
-        XendError.__init__(exc, message)
-        exc.domain = message
-        return exc
+        # Keep xend's message as it is (it already says "Domain '...'").
+        missing = DomainNotFound.__new__(DomainNotFound)
+        XendError.__init__(missing, message)
+        missing.domain = message
+        return missing
     if cls is None:
         cls = InternalError if error.get("code") == 1 else XendError
     return cls(message)

@@ -194,7 +194,11 @@ class _FrameReader:
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
         fd = self.conn.fileno()
-        loop.add_reader(fd, lambda: fut.done() or fut.set_result(None))
+
+        def wake() -> None:
+            if not fut.done():
+                fut.set_result(None)
+        loop.add_reader(fd, wake)
         try:
             await fut
         finally:
