@@ -14,7 +14,7 @@ from typing import Any
 from xend.domains.base import DOM0_ID, DOM0_NAME, DomainServiceBase
 from xend.domains.records import STATE_FILTERS, build_record, matches_state
 from xend.domains.table import DomainEntry
-from xend.errors import InvalidArgument
+from xend.errors import DomainNotFound, InvalidArgument
 from xend.hv.base import DomainInfo
 
 XEND_CONFIG_FORMAT = 4
@@ -74,7 +74,15 @@ class QueriesMixin(DomainServiceBase):
 
     def record(self, ref: str | int, full: bool = False) -> dict[str, Any]:
         entry, domid = self.resolve(ref)
-        info = self.hv.domain_info(domid) if domid is not None else None
+        info = None
+        if domid is not None:
+            try:
+                info = self.hv.domain_info(domid)
+            except DomainNotFound:
+                # It died a moment ago (a restart policy is at work): a
+                # managed domain shows as halted, any other one is gone.
+                if entry is None or not entry.managed:
+                    raise DomainNotFound(ref) from None
         return self._record(entry, info, full)
 
     def names(self, state: str = "all") -> list[str]:
