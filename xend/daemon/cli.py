@@ -13,9 +13,12 @@ import os
 import signal
 import sys
 import time
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from xend.errors import XendError
+
+if TYPE_CHECKING:
+    from xend.daemon.config import XendConfig
 
 USAGE = "Usage: xend {start|stop|restart|status|reload|foreground}"
 STOP_TIMEOUT = 60.0
@@ -102,12 +105,17 @@ def _run(config_path: str | None, foreground: bool,
     return 0
 
 
-def start() -> int:
+def _config(error_code: int = 1) -> "XendConfig":
+    """xend's config, or one Error line and ``error_code``."""
     from xend.daemon.config import load_config
     try:
-        config = load_config()
+        return load_config()
     except XendError as exc:
-        _die(str(exc))
+        _die(str(exc), error_code)
+
+
+def start() -> int:
+    config = _config()
     _check_user(config.hypervisor)
     pid = read_pid(config.pid_file)
     if pid is not None:
@@ -139,11 +147,7 @@ def start() -> int:
 
 
 def stop() -> int:
-    from xend.daemon.config import load_config
-    try:
-        config = load_config()
-    except XendError as exc:
-        _die(str(exc))
+    config = _config()
     pid = read_pid(config.pid_file)
     if pid is None:
         return 0
@@ -172,20 +176,12 @@ def _alive(pid: int) -> bool:
 def status() -> int:
     """0 running, 3 not running, 4 unknown (the config is unreadable), as
     LSB init scripts expect."""
-    from xend.daemon.config import load_config
-    try:
-        config = load_config()
-    except XendError as exc:
-        _die(str(exc), 4)
+    config = _config(4)
     return 0 if read_pid(config.pid_file) is not None else 3
 
 
 def reload() -> int:
-    from xend.daemon.config import load_config
-    try:
-        config = load_config()
-    except XendError as exc:
-        _die(str(exc))
+    config = _config()
     pid = read_pid(config.pid_file)
     if pid is None:
         _die("xend is not running", 3)
