@@ -10,8 +10,9 @@ screens (:mod:`xm.helptext`) and the name lookup below are derived from it.
 
 from __future__ import annotations
 
-from xm import (cmd_create, cmd_domain, cmd_host, cmd_list, cmd_memory,
-                cmd_saverestore, cmd_sched, cmd_shutdown, cmd_vcpu)
+from xm import (cmd_console, cmd_create, cmd_devices, cmd_domain, cmd_host,
+                cmd_list, cmd_memory, cmd_saverestore, cmd_sched,
+                cmd_shutdown, cmd_vcpu)
 from xm.context import XmContext
 from xm.spec import Arg, Command, Opt
 from xm.units import parse_cpus_arg, parse_memory_mib, parse_vcpu_arg
@@ -20,6 +21,10 @@ DOM = Arg("dom")
 DOMS = Arg("doms", variadic=True)
 PAUSED = Opt("paused", "Do not unpause domain after starting it",
              short="p", long="paused")
+FORCE = Opt("force", "Force device removal (no guest cooperation).",
+            short="f", long="force")
+LONG_DEVICES = Opt("long", "List devices in SXP, with all their keys.",
+                   short="l", long="long")
 
 # Options of create and new (4.4 create.py; -c/-x/-s and VNC not yet).
 CONFIG_OPTIONS = (
@@ -56,6 +61,16 @@ def show_long_help(xm: XmContext, words: list[str]) -> None:
 
 
 COMMANDS: tuple[Command, ...] = (
+    Command("console", "domain", "Attach to <Domain>'s console.",
+        "[-q|--quiet] [-n N] <Domain>", cmd_console.console, args=(DOM,),
+        options=(Opt("quiet", "Exit silently if the domain does not exist "
+                     "or is not running.", short="q", long="quiet"),
+                 Opt("num", "Console number (0, the primary console).",
+                     short="n", long="num", metavar="N",
+                     parser=cmd_console.parse_console_num)),
+        methods=("xend.domain.getConsolePath",), essential=True,
+        dry_run=False,
+        extra_help="Press Ctrl-] to leave the console.\n"),
     Command("create", "domain", "Create a domain based on <ConfigFile>.",
         "<ConfigFile> [options] [vars]", cmd_create.create,
         args=(Arg("words", variadic=True),),
@@ -198,6 +213,36 @@ COMMANDS: tuple[Command, ...] = (
         methods=("xend.node.info",)),
     Command("log", "host", "Print Xend log", "", cmd_host.log,
         methods=("xend.node.log",)),
+    # -- devices ---------------------------------------------------------
+    Command("block-attach", "device", "Create a new virtual block device.",
+        "<Domain> <BackDev> <FrontDev> <Mode> [BackDomain]",
+        cmd_devices.block_attach,
+        args=(DOM, Arg("backdev"), Arg("frontdev"), Arg("mode"),
+              Arg("backdom", optional=True)),
+        methods=("xend.domain.device_create",), aliases=("vbd-create",)),
+    Command("block-detach", "device", "Destroy a domain's virtual block "
+        "device.", "<Domain> <DevId>", cmd_devices.block_detach,
+        args=(DOM, Arg("dev")), options=(FORCE,),
+        methods=("xend.domain.destroyDevice",), aliases=("vbd-destroy",)),
+    Command("block-list", "device", "List virtual block devices for a "
+        "domain.", "<Domain> [--long]", cmd_devices.block_list,
+        args=(DOM,), options=(LONG_DEVICES,),
+        methods=("xend.domain.getDeviceSxprs",), aliases=("vbd-list",)),
+    Command("network-attach", "device", "Create a new virtual network "
+        "device.", "<Domain> [type=<type>] [mac=<mac>] [bridge=<bridge>] "
+        "[ip=<ip>] [script=<script>] [backend=<BackDomain>] "
+        "[vifname=<name>] [rate=<rate>] [model=<model>][accel=<accel>]",
+        cmd_devices.network_attach,
+        args=(DOM, Arg("params", variadic=True)),
+        methods=("xend.domain.device_create",)),
+    Command("network-detach", "device", "Destroy a domain's virtual network "
+        "device.", "<Domain> <DevId|mac>", cmd_devices.network_detach,
+        args=(DOM, Arg("dev")), options=(FORCE,),
+        methods=("xend.domain.destroyDevice",)),
+    Command("network-list", "device", "List virtual network interfaces for "
+        "a domain.", "<Domain> [--long]", cmd_devices.network_list,
+        args=(DOM,), options=(LONG_DEVICES,),
+        methods=("xend.domain.getDeviceSxprs",), aliases=("vif-list",)),
     # -- scheduler (plain getopt: options must come first) ----------------
     Command("sched-credit2", "scheduler", "Get/set credit2 scheduler "
         "parameters.", "[-d <Domain> [-w[=WEIGHT]]", cmd_sched.sched_credit2,

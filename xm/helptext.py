@@ -24,7 +24,7 @@ DRY_RUN_NOTE = ("'xm -N <subcommand> [args]' prints the requests that would "
                 "change something instead of sending them.\n")
 
 # The order of the long help, as in 4.4 (domain, host, scheduler, ...).
-GROUPS = ("domain", "host", "scheduler")
+GROUPS = ("domain", "host", "scheduler", "device")
 
 
 def _line_wrap(text: str, width: int) -> list[str]:

@@ -44,6 +44,18 @@ GOLDEN = [
     ("reboot -a",
      '{"method": "xend.domain.shutdown", "params": ["guest1", "reboot"]}'),
     ("dmesg -c", '{"method": "xend.node.dmesg.clear", "params": []}'),
+    ("block-attach guest1 phy:/dev/vg/x xvdb w",
+     '{"method": "xend.domain.device_create", "params": ["guest1", "vbd", '
+     '{"uname": "phy:/dev/vg/x", "dev": "xvdb", "mode": "w"}]}'),
+    ("block-detach guest1 xvdb -f",
+     '{"method": "xend.domain.destroyDevice", "params": ["guest1", "vbd", '
+     '"xvdb", true]}'),
+    ("network-attach guest1 bridge=xenbr0 rate=10Mb/s",
+     '{"method": "xend.domain.device_create", "params": ["guest1", "vif", '
+     '{"bridge": "xenbr0", "rate": "10Mb/s"}]}'),
+    ("network-detach guest1 00:16:3e:00:00:01",
+     '{"method": "xend.domain.destroyDevice", "params": ["guest1", "vif", '
+     '"00:16:3e:00:00:01", false]}'),
 ]
 
 

@@ -6,6 +6,7 @@ hypervisor backend and a :class:`DomainTable`, and used by the RPC handlers.
 
 from __future__ import annotations
 
+from xend.domains.devices import DevicesMixin
 from xend.domains.lifecycle import LifecycleMixin
 from xend.domains.policy import PolicyMixin
 from xend.domains.queries import QueriesMixin
@@ -14,5 +15,6 @@ from xend.domains.saverestore import SaveRestoreMixin
 
 
 class DomainManager(LifecycleMixin, SaveRestoreMixin, ResourcesMixin,
-                    QueriesMixin, PolicyMixin):
-    """Create, query, change and stop domains; apply restart policies."""
+                    DevicesMixin, QueriesMixin, PolicyMixin):
+    """Create, query, change and stop domains, attach their devices;
+    apply restart policies."""

@@ -232,6 +232,21 @@ def _nic(devid: int, vif: VifSpec) -> JSON:
     return out
 
 
+def disk_to_libxl(disk: DiskSpec) -> JSON:
+    """One ``libxl_device_disk`` JSON, for hot-plugging *disk*."""
+    disk.validate()
+    return _disk(disk)
+
+
+def nic_to_libxl(vif: VifSpec) -> JSON:
+    """One ``libxl_device_nic`` JSON without a devid, for hot-plugging
+    *vif*: libxl (and the simulator) pick the next free devid."""
+    vif.validate()
+    out = _nic(0, vif)
+    del out["devid"]
+    return out
+
+
 def _pci(cfg: DomainConfig, pci: PciSpec) -> JSON:
     out: JSON = {}
     if pci.func:

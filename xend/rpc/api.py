@@ -132,6 +132,24 @@ METHODS: tuple[Method, ...] = (
        Param("weight", "int|None", None)),
     _m("xend.node.scheduler", "The hypervisor's scheduler name.",
        modifies=False),
+    # -- devices and console -------------------------------------------------
+    _m("xend.domain.device_create", "Attach a device. kind: vbd (spec: "
+       "{uname, dev, mode[, backend]}) or vif (spec: xm vif keys, e.g. "
+       "{bridge, mac, rate}). Running: hot-plugged and recorded in the "
+       "config; halted managed: config only. Returns {devid, dev|mac}.",
+       DOM, Param("kind", "str"), Param("spec", "dict")),
+    _m("xend.domain.destroyDevice", "Detach a device: kind vbd (dev: name "
+       "like xvdb or number like 51728) or vif (dev: devid or MAC); force "
+       "skips the guest's cooperation.", DOM, Param("kind", "str"),
+       Param("dev", "str"), Param("force", "bool", False)),
+    _m("xend.domain.getDeviceSxprs", "Devices of kind vbd|vif as "
+       "[devid, [[key, value], ...]] with the frontend keys (backend-id, "
+       "state, event-channel, ring-ref, backend, mac, handle, tx-ring-ref, "
+       "rx-ring-ref); a halted domain lists its configured devices.", DOM,
+       Param("kind", "str"), modifies=False),
+    _m("xend.domain.getConsolePath", "Path of the pty of console num "
+       "(0 = primary) of a running domain; the client opens it.", DOM,
+       Param("num", "int", 0), modifies=False),
 )
 
 BY_NAME: dict[str, Method] = {m.name: m for m in METHODS}

@@ -85,6 +85,10 @@ def build_registry(manager: DomainManager, *, log_path: str,
             lambda dom: m.sched_get(dom, "credit2"),
         "xend.domain.sched_credit2_set":
             lambda dom, weight: m.sched_set(dom, "credit2", weight, None),
+        "xend.domain.device_create": m.device_create,
+        "xend.domain.destroyDevice": m.destroy_device,
+        "xend.domain.getDeviceSxprs": m.device_sxprs,
+        "xend.domain.getConsolePath": m.console_path,
     }
     for name, handler in table.items():
         reg.register(name, handler)
