@@ -23,7 +23,7 @@ import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from xenstore.store import Store
+from xenstore.store import Store, WatchEvent
 
 from xend.errors import (DomainExists, DomainNotFound, HypervisorError,
                          InvalidArgument, InvalidState)
@@ -37,6 +37,8 @@ from xend.hv.sim.validate import DOMID_FIRST_RESERVED
 log = logging.getLogger(__name__)
 
 SCHEDULERS = ("credit", "credit2", "null", "rtds", "arinc653")
+# Token of the watch each simulated guest keeps on its control/shutdown.
+CONTROL_TOKEN = "sim-guest-control/"
 
 
 class SimCore:
@@ -46,7 +48,9 @@ class SimCore:
                  host_cpus: int = 4, scheduler: str = "credit",
                  dom0_memory_mib: int = 1024, store: Store | None = None,
                  clock: Callable[[], float] = time.time,
-                 guest_shutdown_delay: float = 0.5) -> None:
+                 guest_shutdown_delay: float = 0.5,
+                 on_domain_shutdown: Callable[[int], None] | None = None
+                 ) -> None:
         if host_cpus < 1 or host_cpus > 4096:
             raise InvalidArgument(f"host_cpus {host_cpus} out of range")
         if scheduler not in SCHEDULERS:
@@ -67,6 +71,12 @@ class SimCore:
         self._store = store
         self._clock = clock
         self._delay = guest_shutdown_delay
+        # What Xen's VIRQ_DOM_EXC tells xenstored: a guest shut down or
+        # crashed (xenstored then fires @releaseDomain).
+        self._on_domain_shutdown = on_domain_shutdown
+        # Guests whose control/shutdown changed; the timer thread reads them.
+        self._control_dirty: set[int] = set()
+        self._dirty_lock = threading.Lock()
         self._lock = threading.RLock()
         self._closed = False
         self._events = EventDispatcher()
@@ -127,19 +137,67 @@ class SimCore:
         in-memory store after a restart); a real xenstored keeps them."""
         assert self._store is not None
         store = self._store
-        self._xs(lambda: xs_keys.write_dom0(
-            store, self._state.domains[0].target_kb))
+        dom0 = self._state.domains[0]
+        self._xs(lambda: xs_keys.write_dom0(store, dom0.target_kb,
+                                            dom0.static_max_kb))
+        if dom0.vm_memory_mib is not None:
+            self._xs(lambda: xs_keys.update(store, {
+                f"/vm/{dom0.uuid}/memory": str(dom0.vm_memory_mib)}))
 
         def rewrite(dom: DomainState) -> None:
             xs_keys.write_domain(store, dom)
             if dom.booted:
                 xs_keys.guest_booted(store, dom)
+            xs_keys.write_runtime(store, dom)
 
         for dom in self._state.domains.values():
             if dom.domid == 0:
                 continue
             if store.read(f"{xs_keys.dom_path(dom.domid)}/name") is None:
                 self._xs(functools.partial(rewrite, dom))
+                if dom.shutdown_reason is not None:
+                    self._domain_exc(dom.domid)
+            self._watch_control(dom.domid)
+
+    # -- the guest's view of control/shutdown ------------------------------
+    def _watch_control(self, domid: int) -> None:
+        """A PV guest watches its own control/shutdown, so the simulated
+        one does too: a request written by anyone (xenstore-write, another
+        toolstack) reaches it, not only the ones the simulator makes."""
+        store = self._store
+        if store is None:
+            return
+        path = f"{xs_keys.dom_path(domid)}/control/shutdown"
+        self._xs(lambda: store.watch(path, f"{CONTROL_TOKEN}{domid}",
+                                     self._control_changed))
+
+    def _unwatch_control(self, domid: int) -> None:
+        store = self._store
+        if store is None:
+            return
+        path = f"{xs_keys.dom_path(domid)}/control/shutdown"
+        self._xs(lambda: store.unwatch(path, f"{CONTROL_TOKEN}{domid}"))
+
+    def _control_changed(self, event: WatchEvent) -> None:
+        # Runs on the store's watch thread, or inside one of our own store
+        # calls (MemoryStore): only note it; the timer thread acts on it
+        # under the lock.
+        tail = event.token[len(CONTROL_TOKEN):]
+        if not event.token.startswith(CONTROL_TOKEN) or not tail.isdigit():
+            return
+        with self._dirty_lock:
+            self._control_dirty.add(int(tail))
+        if self._timer is not None:
+            self._timer.kick()
+
+    def _read_controls(self, domids: set[int], now: float,
+                       events: list[DomainEvent]) -> None:
+        """Guests whose control/shutdown changed look at it (lifecycle)."""
+
+    def _domain_exc(self, domid: int) -> None:
+        hook = self._on_domain_shutdown
+        if hook is not None and self._store is not None:
+            self._xs(lambda: hook(domid))
 
     # -- the lock, persistence and events ----------------------------------
     @contextmanager
@@ -227,6 +285,9 @@ class SimCore:
 
     # -- guest reactions -------------------------------------------------
     def _next_deadline(self) -> float | None:
+        with self._dirty_lock:
+            if self._control_dirty:
+                return self._clock()
         with self._lock:
             deadlines = [d.pending.deadline()
                          for d in self._state.domains.values()
@@ -238,9 +299,12 @@ class SimCore:
         """Apply guest reactions that are due by the clock (sim only; the
         timer thread calls it too)."""
         with self._lock:    # emit() only queues, so holding it is fine
-            if self._closed or not self._due(self._clock()):
+            with self._dirty_lock:
+                dirty, self._control_dirty = self._control_dirty, set()
+            if self._closed or not (dirty or self._due(self._clock())):
                 return      # nothing changes: no needless state write
             with self._change() as events:
+                self._read_controls(dirty, self._clock(), events)
                 self._apply_due(self._clock(), events)
 
     def _due(self, now: float) -> list[DomainState]:
@@ -266,6 +330,7 @@ class SimCore:
         dom.pending = None
         dom.control_request = None
         dom.settle(now)
+        self._domain_exc(dom.domid)
         if reason == "crash":
             self._log_xen(f"(XEN) domain_crash called for d{dom.domid}",
                           f"(XEN) Domain {dom.domid} (vcpu#0) crashed on "

@@ -25,9 +25,16 @@ Where libxl/Xen 4.17 behaviour is surprising, the simulator follows it:
   1-2 MiB, 2 MiB aligned) against free memory; there is no autoballoon.
 
 Deliberate differences: the PV kernel file is not looked for on this host;
-a duplicate uuid is refused (Xen would allow it); Xenstore's own
-``@releaseDomain`` on a guest *shutdown* is not fired (only on destroy, via
-``release_domain``), because the Store interface cannot fire it.
+a duplicate uuid is refused (Xen would allow it).
+
+Xenstore: each guest watches its own ``control/shutdown`` through the store,
+so a request written by anyone (``xenstore-write``) is acknowledged and acted
+on (``poweroff``, ``halt``, ``reboot``) like one from ``shutdown``.  A guest
+that shuts down or crashes calls ``on_domain_shutdown(domid)`` -- what Xen's
+VIRQ_DOM_EXC tells xenstored; pass ``EmbeddedXenstored.shutdown_domain`` so
+that ``@releaseDomain`` fires as on a real host.  Given a store that lacks
+its domains (a new embedded xenstored after a restart of xend), the
+simulator writes and introduces them again.
 """
 
 from __future__ import annotations
@@ -41,5 +48,5 @@ class SimHypervisor(SaveRestoreOps, ResourceOps):
 
     ``SimHypervisor(*, state_dir, host_memory_mib=8192, host_cpus=4,
     scheduler="credit", dom0_memory_mib=1024, store=None, clock=time.time,
-    guest_shutdown_delay=0.5)``
+    guest_shutdown_delay=0.5, on_domain_shutdown=None)``
     """

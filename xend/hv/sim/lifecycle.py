@@ -28,6 +28,11 @@ from xend.hv.sim.state import DomainState, PendingReaction
 from xend.hv.sim.validate import DomainPlan, need_memkb, validate_config
 
 TRIGGERS = ("power", "sleep", "nmi", "init", "reset", "s3resume")
+# What a Linux PV guest does with a control/shutdown it reads (drivers/xen/
+# manage.c): "halt" powers off too.  Anything else is left unacknowledged;
+# "suspend" belongs to save, which the simulator runs itself.
+GUEST_COMMANDS = {"poweroff": "poweroff", "halt": "poweroff",
+                  "reboot": "reboot"}
 SYSRQ_REACTIONS = {"b": "reboot", "o": "poweroff", "c": "crash"}
 
 
@@ -107,6 +112,7 @@ class LifecycleOps(SimCore):
             self._xs(lambda: xs_keys.remove_domain(store, dom))
             raise HypervisorError(
                 f"cannot write the domain's Xenstore keys: {error}")
+        self._watch_control(dom.domid)
 
     def create(self, config: JSON) -> int:
         plan = validate_config(config, self._host_cpus)
@@ -141,6 +147,7 @@ class LifecycleOps(SimCore):
             del self._state.domains[domid]
             if self._store is not None:
                 store = self._store
+                self._unwatch_control(domid)
                 self._xs(lambda: xs_keys.remove_domain(store, dom))
             self._consoles.release(domid)
             events.append(DomainEvent("death", domid, dom.uuid))
@@ -210,6 +217,28 @@ class LifecycleOps(SimCore):
             return
         dom.pending = PendingReaction(reason=reason, remaining=delay,
                                       since=now if running else None)
+
+    def _read_controls(self, domids: set[int], now: float,
+                       events: list[DomainEvent]) -> None:
+        """Someone wrote control/shutdown of these guests: a running guest
+        reads it and acts on a command it knows, as a PV guest does."""
+        store = self._store
+        if store is None:
+            return
+        for domid in sorted(domids):
+            dom = self._state.domains.get(domid)
+            if dom is None or domid == 0 or dom.shutdown_reason is not None \
+                    or dom.pending is not None:
+                continue            # gone, or already on its way down
+            path = f"{xs_keys.dom_path(domid)}/control/shutdown"
+            seen: list[str | None] = []
+            if self._xs(lambda: seen.append(store.read(path))) is not None:
+                continue
+            reason = GUEST_COMMANDS.get(seen[0] or "")
+            if reason is not None:
+                # A paused guest reads it when it runs again (_guest_runs).
+                dom.control_request = reason
+                self._guest_acks(dom, now, events)
 
     def _write_control(self, dom: DomainState, value: str) -> None:
         store = self._store

@@ -62,6 +62,8 @@ class ResourceOps(SimCore):
                                       self._free_kb())
             else:
                 dom.current_kb = target_kb
+            # Kept so that a rebuilt store gets this key back.
+            dom.vm_memory_mib = new_target // 1024
             store = self._store
             if store is not None:
                 self._xs(lambda: xs_keys.update(store, {

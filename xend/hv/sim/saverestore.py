@@ -54,6 +54,11 @@ class SaveRestoreOps(LifecycleOps):
             now = self._clock()
             dom.shutdown_reason = None
             dom.settle(now)
+            store = self._store
+            if store is not None:
+                # libxl__domain_resume: xs_resume_domain, so that the next
+                # shutdown fires @releaseDomain again.
+                self._xs(lambda: xs_keys.resume_domain(store, domid))
 
     def restore(self, config: JSON, stream: BinaryIO) -> int:
         runtime, _saved_config = saveimage.read_image(stream)

@@ -75,6 +75,7 @@ class DomainState:
     control_request: str | None = None   # control/shutdown not yet acked
     last_sysrq: str | None = None
     last_trigger: str | None = None
+    vm_memory_mib: int | None = None    # /vm/<uuid>/memory, set by mem-set
     disks: list[JSON] = field(default_factory=list)
     nics: list[JSON] = field(default_factory=list)
 

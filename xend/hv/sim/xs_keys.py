@@ -98,6 +98,11 @@ def _device(t: StoreOps, dom: DomainState, kind: str, device: JSON,
             "bridge": str(device.get("bridge") or "xenbr0")})
         if device.get("ip"):
             t.write(f"{back}/ip", str(device["ip"]))
+    # Permissions before the keys the guest and the hotplug script add, so
+    # those inherit them, however late (or, rebuilding a store, early) they
+    # are written.
+    t.set_perms(front, [f"n{domid}", "r0"])
+    t.set_perms(back, ["n0", f"r{domid}"])
     if connected:
         t.write(f"{back}/hotplug-status", "connected")
         t.write(f"{front}/event-channel", str(10 + index))
@@ -106,8 +111,6 @@ def _device(t: StoreOps, dom: DomainState, kind: str, device: JSON,
         else:
             t.write(f"{front}/tx-ring-ref", str(768 + 2 * index))
             t.write(f"{front}/rx-ring-ref", str(769 + 2 * index))
-    t.set_perms(front, [f"n{domid}", "r0"])
-    t.set_perms(back, ["n0", f"r{domid}"])
     kind_xs = "vbd" if kind == "disk" else "vif"
     libxl = f"/libxl/{domid}/device/{kind_xs}/{front.rsplit('/', 1)[1]}"
     t.write(f"{libxl}/frontend", front)
@@ -203,13 +206,14 @@ def gfn_of(domid: int) -> int:
     return _store_ring(domid)[0]
 
 
-def write_dom0(store: Store, memory_kb: int) -> None:
+def write_dom0(store: Store, memory_kb: int,
+               max_kb: int | None = None) -> None:
     """What xen-init-dom0 writes for dom0 at boot, if it is not there."""
     def body(t: StoreOps) -> None:
         if t.read("/local/domain/0/name") is None:
             _write_all(t, "/local/domain/0", {
                 "name": "Domain-0", "domid": "0",
-                "memory/static-max": str(memory_kb),
+                "memory/static-max": str(max_kb or memory_kb),
                 "memory/target": str(memory_kb)})
         if t.read(f"/vm/{DOM0_UUID}/name") is None:
             _write_all(t, f"/vm/{DOM0_UUID}",
@@ -249,6 +253,24 @@ def write_vcpus(store: Store, dom: DomainState) -> None:
 def rename(store: Store, dom: DomainState) -> None:
     update(store, {f"{dom_path(dom.domid)}/name": dom.name,
                    f"/vm/{dom.uuid}/name": dom.name})
+
+
+def write_runtime(store: Store, dom: DomainState) -> None:
+    """Keys set after creation that :func:`write_domain` does not restore
+    (for a store rebuilt from the simulator's state)."""
+    path = dom_path(dom.domid)
+    writes = {f"{path}/control/shutdown": dom.control_request or "",
+              f"{path}/control/sysrq": dom.last_sysrq or ""}
+    if dom.vm_memory_mib is not None:
+        writes[f"/vm/{dom.uuid}/memory"] = str(dom.vm_memory_mib)
+    update(store, writes)
+
+
+def resume_domain(store: Store, domid: int) -> None:
+    """RESUME, where the store offers it (the Store interface does not)."""
+    resume = getattr(store, "resume_domain", None)
+    if resume is not None:
+        resume(domid)
 
 
 def add_device(store: Store, dom: DomainState, kind: str, device: JSON,
