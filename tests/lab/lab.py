@@ -8,9 +8,13 @@
   lab.py shell   boot the same VM with the serial console on this terminal
                  and no autorun: a root shell in dom0 for debugging.
   lab.py image   only build (or find) the cached image and print its path.
+  lab.py qemu-cmd  print the QEMU command line of a debug boot (for running
+                 or tweaking QEMU by hand).
 
 Environment: LAB_CACHE (default /var/cache/xend-lab), LAB_REPORT,
-LAB_TIMEOUT (whole run, default 1500 s).  See tests/lab/README.md.
+LAB_TIMEOUT (whole run, default 1500 s), LAB_PROJECT (checkout to test),
+LAB_PYTEST_ARGS (extra pytest arguments in dom0, whitespace-split, e.g.
+"-k mem_set").  See tests/lab/README.md.
 """
 from __future__ import annotations
 
@@ -29,7 +33,9 @@ import qemu  # noqa: E402
 import report as lab_report  # noqa: E402
 
 LAB_DIR = Path(__file__).resolve().parent
-PROJECT_DIR = LAB_DIR.parent.parent
+# The checkout dom0 installs and tests; LAB_PROJECT points the lab at another
+# tree (e.g. a worktree) without copying the harness around.
+PROJECT_DIR = Path(os.environ.get("LAB_PROJECT", LAB_DIR.parent.parent)).resolve()
 HOST_TOOLS = {"qemu-system-x86_64": "qemu-system-x86", "debootstrap": "debootstrap",
               "mkfs.ext4": "e2fsprogs", "chroot": "coreutils"}
 KEEP_RUNS = 5
@@ -130,6 +136,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     latest.symlink_to(serial)
     info["serial_log"] = str(serial)
     spec = vm_spec(img, serial, run_dir / "labout", autorun=True)
+    # dom0 reads this from the results share (no image change needed).
+    (run_dir / "labout" / "pytest-args").write_text(os.environ.get("LAB_PYTEST_ARGS", "") + "\n")
     budget = deadline - time.monotonic()
     print(f"lab: booting Xen + dom0 under QEMU/TCG (serial: {serial}; "
           f"timeout {budget:.0f}s)", flush=True)
@@ -193,14 +201,25 @@ def cmd_image(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_qemu_cmd(args: argparse.Namespace) -> int:
+    import shlex
+    img = lab_image.ensure_image(lab_image.cache_dir() / "image-build.log")
+    labout = lab_image.cache_dir() / "runs" / "manual" / "labout"
+    labout.mkdir(parents=True, exist_ok=True)
+    print(shlex.join(qemu.command(vm_spec(img, None, labout, autorun=False))))
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = ap.add_subparsers(dest="cmd")
     sub.add_parser("run", help="run the lab end to end (default)")
     sub.add_parser("shell", help="boot dom0 with an interactive serial console")
     sub.add_parser("image", help="build or find the cached image")
+    sub.add_parser("qemu-cmd", help="print the QEMU command line of a debug boot")
     args = ap.parse_args()
-    return {"run": cmd_run, "shell": cmd_shell, "image": cmd_image, None: cmd_run}[args.cmd](args)
+    return {"run": cmd_run, "shell": cmd_shell, "image": cmd_image,
+            "qemu-cmd": cmd_qemu_cmd, None: cmd_run}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@
 # and leaves its results in OUTDIR for the host harness (tests/lab/lab.py):
 #   status.json      xen_version, install result, per-step seconds
 #   scenarios.json   written by tests/lab/suite/conftest.py as tests finish
-#   install.log, pytest.log, xl-info.txt, xl-dmesg.txt, guest-consoles/
+#   install.log, bindings-build.log, pytest.log, xl-info.txt, xl-dmesg.txt, guest-consoles/
 # Usage: runner.sh PROJECT_DIR OUTDIR
 set -u
 project=${1:?usage: runner.sh PROJECT_DIR OUTDIR}
@@ -56,6 +56,27 @@ install_s=$(secs "$t_install" "$(now)")
 tail -n 3 "$out/install.log"
 step "project install: $install_result (${install_s}s)"
 
+# The libxl binding is a cffi extension compiled by an explicit step against
+# dom0's libxl.h.  Built outside the checkout so it never overwrites a host
+# build in the shared tree; the loader finds it through XEND_LIBXL_CFFI.
+bindings_result=absent
+bindings_so=
+if [ "$install_result" = pass ] && [ -f "$project/bindings/build.py" ]; then
+    step "building the libxl binding (python -m bindings.build)"
+    rm -rf /opt/xend-lab/bindings
+    if bindings_so=$(cd "$project" && timeout 300 "$venv/bin/python" -m bindings.build \
+            --output-dir /opt/xend-lab/bindings 2> "$out/bindings-build.log"); then
+        bindings_result=pass
+        bindings_so=$(echo "$bindings_so" | tail -n 1)   # build prints the module path last
+        echo "$bindings_so" >> "$out/bindings-build.log"
+    else
+        bindings_result=fail
+        bindings_so=
+    fi
+    tail -n 3 "$out/bindings-build.log"
+    step "libxl binding: $bindings_result"
+fi
+
 # The xl- scenarios need only pytest (pre-installed in the image), so the
 # suite runs even when the project failed to install; the harness still
 # fails the run on a failed install.
@@ -66,6 +87,7 @@ PATH="$venv/bin:$PATH" \
 LAB_SCENARIOS="$out/scenarios.json" \
 LAB_GUEST_DIR="$guestdir" \
 LAB_PROJECT_INSTALLED="$install_result" \
+XEND_LIBXL_CFFI="$bindings_so" \
 LAB_OUT="$out" \
     sh -c 'timeout "$1" "$2/bin/python" -m pytest -m lab -p no:cacheprovider \
                -v -rfEs tests/lab/suite; echo $? > "$3/pytest.rc"' \
@@ -86,6 +108,7 @@ json.dump({
     "dom0_kernel": "$(uname -r)",
     "guest_build": "pass" if $guest_rc == 0 else "fail",
     "install": "$install_result",
+    "bindings_build": "$bindings_result",
     "pytest_rc": $suite_rc,
     "seconds": {"toolstack_wait": $(secs "$t0" "$t_install"), "install": $install_s, "suite": $suite_s},
 }, open(sys.argv[1], "w"), indent=2)

@@ -29,6 +29,8 @@ def build(outdir: Path, errors: list[str], lab_info: dict[str, Any]) -> dict[str
     install = status.get("install")
     if install == "fail":
         errors.append("project install failed in dom0 (pip install -e); see install.log")
+    if status.get("bindings_build") == "fail":
+        errors.append("python -m bindings.build failed in dom0; see bindings-build.log")
     if status.get("guest_build") == "fail":
         errors.append("building the PV test guest failed; see runner.log")
     rc = status.get("pytest_rc")
@@ -48,6 +50,7 @@ def build(outdir: Path, errors: list[str], lab_info: dict[str, Any]) -> dict[str
             "errors": errors,
             "failed_scenarios": failed,
             "install": install,
+            "bindings_build": status.get("bindings_build"),
             "dom0_kernel": status.get("dom0_kernel"),
             "timings": timings,
             **lab_info,

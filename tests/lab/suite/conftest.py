@@ -1,6 +1,7 @@
 """Lab suite plugin: records every test as a lab scenario.
 
-Each test becomes {"name", "result", "seconds"} in the JSON file named by
+Each test becomes {"name", "result", "seconds"} (plus "fixture_seconds",
+"phase" and "message" where they apply) in the JSON file named by
 $LAB_SCENARIOS (set by tests/lab/dom0/runner.sh inside dom0), rewritten after
 every test so a run killed half-way still reports what finished.  The name
 comes from @pytest.mark.scenario("xm-mem-set") or else from the test name
@@ -20,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from xend_hook import xend  # noqa: F401  - the fixture xm scenarios use
+from lab_xend import xend  # noqa: F401  - the fixture xm scenarios use
 
 _RESULTS: dict[str, dict[str, Any]] = {}     # nodeid -> scenario, in run order
 
@@ -43,7 +44,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     rep = outcome.get_result()
     entry = _RESULTS.setdefault(item.nodeid, {"name": scenario_name(item), "result": "pass", "seconds": 0.0})
-    entry["seconds"] = round(entry["seconds"] + rep.duration, 2)
+    # "seconds" is the test body only; shared fixtures (a guest booted for a
+    # whole module) are accounted separately so a scenario's time means
+    # what the command under test cost.
+    key = "seconds" if rep.when == "call" else "fixture_seconds"
+    entry[key] = round(entry.get(key, 0.0) + rep.duration, 2)
     if rep.failed:
         entry["result"] = "fail"
         entry.setdefault("phase", rep.when)

@@ -67,7 +67,7 @@ class LabGuest:
         disks = ", ".join(f"'file:{self.disk_path(d)},{d.vdev},w'" for d in self.disks)
         vifs = ", ".join(f"'bridge={BRIDGE},mac={mac}'" for mac in self.macs)
         return "\n".join([
-            f"# lab PV test guest {self.name} (written by tests/lab/suite/guest.py)",
+            f"# lab PV test guest {self.name} (written by tests/lab/suite/lab_guest.py)",
             f'name = "{self.name}"',
             f'kernel = "{GUEST_DIR / "vmlinuz"}"',
             f'ramdisk = "{GUEST_DIR / "initramfs.gz"}"',

@@ -63,7 +63,7 @@ def xend() -> Iterator[XendProcess]:
     if os.environ.get("LAB_PROJECT_INSTALLED") == "fail":
         pytest.fail("the project did not install in dom0 (see install.log)")
     if not XEND_START:
-        pytest.skip("xend libxl backend start command not wired yet (tests/lab/suite/xend_hook.py)")
+        pytest.skip("xend libxl backend start command not wired yet (tests/lab/suite/lab_xend.py)")
     proc = XendProcess(XEND_START)
     proc.start()
     yield proc
