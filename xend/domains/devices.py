@@ -123,7 +123,7 @@ class DevicesMixin(DomainServiceBase):
                                    "it before changing its devices")
         return entry, domid
 
-    # -- attach ----------------------------------------------------------------
+    # -- attach ---------------------------------------------------------------
     def device_create(self, ref: str | int, kind: str,
                       spec: dict[str, Any]) -> dict[str, Any]:
         """Attach a disk (``vbd``) or vif; returns ``{'devid': N, ...}``."""
@@ -137,17 +137,17 @@ class DevicesMixin(DomainServiceBase):
 
     def _attach_disk(self, ref: str | int, disk: DiskSpec) -> dict[str, Any]:
         number = vdev_to_devid(disk.vdev)
+        name = disk.vdev if disk.vdev == str(number) else \
+            f"{disk.vdev} ({number})"
         entry, domid = self._changeable(ref)
         if domid is not None:
             if any(int(d.get("devid", -1)) == number
                    for d in self.hv.device_list(domid, "disk")):
-                raise InvalidArgument(f"Device {disk.vdev} ({number}) is "
-                                      "already connected.")
+                raise InvalidArgument(f"Device {name} is already connected.")
             self.hv.device_add(domid, "disk", disk_to_libxl(disk))
         elif entry is not None and any(vdev_to_devid(d.vdev) == number
                                        for d in entry.config.disks):
-            raise InvalidArgument(f"Device {disk.vdev} ({number}) is "
-                                  "already configured.")
+            raise InvalidArgument(f"Device {name} is already configured.")
         if entry is not None:
             # A disk the config still names (unplugged behind our back) is
             # replaced, never duplicated.
@@ -172,7 +172,7 @@ class DevicesMixin(DomainServiceBase):
                 entry, vifs=tuple(entry.config.vifs) + (recorded,))
         return {"devid": added.get("devid"), "mac": mac}
 
-    # -- detach ----------------------------------------------------------------
+    # -- detach ---------------------------------------------------------------
     def destroy_device(self, ref: str | int, kind: str, dev: str,
                        force: bool = False) -> None:
         """Detach the disk or vif *dev* (name, number or MAC)."""
@@ -211,7 +211,8 @@ class DevicesMixin(DomainServiceBase):
         devid = None if by_mac else int(dev)
         if domid is not None:
             found = [n for n in self.hv.device_list(domid, "nic")
-                     if _same_mac(n.get("mac"), mac) or n.get("devid") == devid]
+                     if _same_mac(n.get("mac"), mac)
+                     or n.get("devid") == devid]
             if not found:
                 raise XendError(f"Device {dev} not connected")
             devid, mac = found[0].get("devid"), found[0].get("mac")
@@ -232,7 +233,7 @@ class DevicesMixin(DomainServiceBase):
         del vifs[index]
         self.update_config(entry, vifs=tuple(vifs))
 
-    # -- list ------------------------------------------------------------------
+    # -- list -----------------------------------------------------------------
     def device_sxprs(self, ref: str | int, kind: str) -> list[DevicePairs]:
         """The domain's disks or vifs as ``[devid, [[key, value], ...]]``."""
         hv_kind = _hv_kind(kind)
@@ -250,7 +251,7 @@ class DevicesMixin(DomainServiceBase):
         return [[i, [list(p) for p in v.items()]]
                 for i, v in enumerate(entry.config.vifs)]
 
-    # -- console ---------------------------------------------------------------
+    # -- console --------------------------------------------------------------
     def console_path(self, ref: str | int, num: int = 0) -> str:
         """The pty of the domain's console; xm opens it, not xend."""
         entry, domid = self.resolve(ref)
