@@ -128,6 +128,20 @@ def test_halted_managed_domain_changes_its_config(xend_env: XendEnv):
     env.ok("start", "m1")
     assert [r[0] for r in rows(env.ok("block-list", "m1"))] == ["51712"]
     assert env.ok("network-list", "m1") == ""
+    # hot-plugged while running: still there after a restart of the domain
+    # and after a restart of xend
+    env.ok("block-attach", "m1", "file:/img/m1-more.img", "xvdc", "r")
+    env.ok("network-attach", "m1", "mac=00:16:3e:00:00:07")
+    env.stop()
+    env.start()
+    assert [r[0] for r in rows(env.ok("block-list", "m1"))] == \
+        ["51712", "51744"]
+    env.ok("shutdown", "-w", "m1")
+    env.wait_for(lambda: env.domids().get("m1") == "")
+    env.ok("start", "m1")
+    assert [r[0] for r in rows(env.ok("block-list", "m1"))] == \
+        ["51712", "51744"]
+    assert rows(env.ok("network-list", "m1"))[0][2] == "00:16:3e:00:00:07"
 
 
 def _read_until(fd: int, marker: bytes, timeout: float = 10) -> bytes:
