@@ -87,7 +87,10 @@ class XendConfig:
     state_path: str = "/var/lib/xend/state"
     logfile: str = "/var/log/xen/xend.log"
     loglevel: str = "DEBUG"
-    xenstored_socket: str = "/run/xenstored/socket"
+    # "" = the backend's default: the host's /run/xenstored/socket (libxl),
+    # or <dir of rpc_socket>/xenstored/socket for xend's own (sim); see
+    # xend.xs.embedded.xenstored_socket.
+    xenstored_socket: str = ""
     sim_host_memory: int = 8192
     sim_host_cpus: int = 4
     sim_scheduler: str = "credit"

@@ -4,6 +4,11 @@ One asyncio event loop serves the RPC socket and signals; hypervisor calls
 run in a bounded thread pool.  Start-up re-attaches to running domains
 without touching them; SIGTERM stops cleanly (applying ``on_xend_stop``),
 SIGHUP re-reads the config (log level) without touching domains.
+
+Xenstore (:mod:`xend.xs`) comes first and goes last: with the simulator xend
+runs its own xenstored, the simulator writes libxl's keys into it, the
+mirror writes xend's after every domain change (and all of them again at
+start-up), and watches on ``@releaseDomain`` feed the restart policies.
 """
 
 from __future__ import annotations
@@ -19,20 +24,24 @@ from xend.daemon.logs import setup_logging
 from xend.errors import InternalError, XendError
 from xend.hv import make_hypervisor
 from xend.hv.base import DomainEvent, Hypervisor
+from xend.xs.embedded import XenstoreService, open_xenstore
 
 log = logging.getLogger("xend")
 
 EXECUTOR_THREADS = 8
 
 
-def backend_arguments(config: XendConfig) -> dict[str, Any]:
+def backend_arguments(config: XendConfig,
+                      xenstore: XenstoreService | None = None
+                      ) -> dict[str, Any]:
+    extra = xenstore.backend_arguments() if xenstore is not None else {}
     if config.hypervisor == "sim":
         return {"state_dir": config.state_path,
                 "host_memory_mib": config.sim_host_memory,
                 "host_cpus": config.sim_host_cpus,
                 "scheduler": config.sim_scheduler,
-                "dom0_memory_mib": config.sim_dom0_memory}
-    return {"state_dir": config.state_path}
+                "dom0_memory_mib": config.sim_dom0_memory, **extra}
+    return {"state_dir": config.state_path, **extra}
 
 
 class Xend:
@@ -48,20 +57,32 @@ class Xend:
 
     # -- the main coroutine ------------------------------------------------------
     async def run(self, ready: Callable[[], None] | None = None) -> None:
-        from xend.domains.manager import DomainManager
-        from xend.domains.table import DomainTable
-        from xend.rpc.handlers import build_registry
-        from xend.rpc.server import RpcServer
-
         self._loop = loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
         cfg = self.config
         log.info("Xend Daemon started (hypervisor %s)", cfg.hypervisor)
         for warning in cfg.warnings:
             log.warning("%s", warning)
+        xenstore = await loop.run_in_executor(self.executor, open_xenstore,
+                                              cfg)
+        try:
+            await self._serve(xenstore, ready)
+        finally:
+            await loop.run_in_executor(None, xenstore.close)
+
+    async def _serve(self, xenstore: XenstoreService,
+                     ready: Callable[[], None] | None) -> None:
+        from xend.domains.manager import DomainManager
+        from xend.domains.table import DomainTable
+        from xend.rpc.handlers import build_registry
+        from xend.rpc.server import RpcServer
+
+        loop = asyncio.get_running_loop()
+        cfg = self.config
         hv = await loop.run_in_executor(
-            self.executor,
-            lambda: make_hypervisor(cfg.hypervisor, **backend_arguments(cfg)))
+            self.executor, lambda: make_hypervisor(
+                cfg.hypervisor, **backend_arguments(cfg, xenstore)))
+        watcher = None
         try:
             table = DomainTable(cfg.domains_path, cfg.state_path)
             manager = DomainManager(hv, table, dom0_min_mem=cfg.dom0_min_mem)
@@ -69,6 +90,8 @@ class Xend:
             hv.watch_events(self._event_forwarder(manager))
             for domid in pending:
                 self._replay_shutdown(manager, hv, domid)
+            watcher = await loop.run_in_executor(
+                self.executor, self._attach_xenstore, xenstore, manager, hv)
             registry = build_registry(manager, log_path=cfg.logfile,
                                       hypervisor=hv.kind)
             missing = registry.missing()
@@ -82,6 +105,7 @@ class Xend:
                 self._install_signals(loop)
                 if ready is not None:
                     ready()
+                assert self._stop is not None
                 await self._stop.wait()
                 log.info("xend stopping")
                 await server.stop()
@@ -90,9 +114,35 @@ class Xend:
             finally:
                 await server.stop()
         finally:
+            if watcher is not None:
+                await loop.run_in_executor(self.executor, watcher.stop)
             self.executor.shutdown(wait=True, cancel_futures=True)
             hv.close()
             log.info("xend stopped")
+
+    def _attach_xenstore(self, xenstore: XenstoreService, manager: Any,
+                         hv: Hypervisor) -> Any:
+        """Mirror xend's keys (all of them now, then after each change)
+        and watch for domains going down.  Without a store (a host whose
+        xenstored is not reachable) xend runs on, on libxl's events alone."""
+        from xend.xs.mirror import XenstoreMirror
+        from xend.xs.watches import DomainWatcher
+        from xenstore.errors import StoreError
+        try:
+            store = xenstore.connect()
+        except (XendError, StoreError) as exc:
+            log.error("no Xenstore mirror or watches: %s", exc)
+            return None
+        mirror = XenstoreMirror(store)
+        manager.on_change = mirror.domain_changed
+        mirror.rebuild(manager.table.entries.values())
+
+        def submit(work: Callable[[], None]) -> None:
+            self.executor.submit(work).add_done_callback(_log_failure)
+        watcher = DomainWatcher(store, hv, manager.table,
+                                manager.handle_event, submit)
+        watcher.start()
+        return watcher
 
     def _event_forwarder(self, manager: Any) -> Callable[[DomainEvent], None]:
         loop = self._loop
@@ -157,7 +207,7 @@ class Xend:
             log.error("reload failed, keeping the old config: %s", exc)
             return
         changed = [k for k in ("hypervisor", "rpc_socket", "domains_path",
-                               "state_path")
+                               "state_path", "xenstored_socket")
                    if getattr(new, k) != getattr(self.config, k)]
         if changed:
             log.warning("reload: %s changed; restart xend to apply",
