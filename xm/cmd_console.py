@@ -24,6 +24,7 @@ from typing import Any, Callable
 
 from xend.errors import DomainNotFound, InvalidState
 from xm.context import XmContext
+from xm.errors import XmFailure
 
 ESCAPE = 0x1D                   # Ctrl-]
 # After end of input, keep showing console output until it is quiet this
@@ -96,7 +97,11 @@ def attach(path: str, in_fd: int | None = None,
     """Open the console pty at *path* and relay the terminal to it."""
     in_fd = sys.stdin.fileno() if in_fd is None else in_fd
     out_fd = sys.stdout.fileno() if out_fd is None else out_fd
-    console_fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+    try:
+        console_fd = os.open(path, os.O_RDWR | os.O_NOCTTY)
+    except OSError as exc:
+        raise XmFailure(f"Cannot open the console {path}: "
+                        f"{exc.strerror}") from None
     saved: list[tuple[int, list[Any] | None]] = []
     try:
         # The pty too, as xenconsole does: no echo or line editing there.

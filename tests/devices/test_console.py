@@ -160,3 +160,9 @@ def test_attach_puts_the_terminal_in_raw_mode_and_restores_it(console):
         assert termios.tcgetattr(term_slave) == before    # restored
     finally:
         close_all((term_master, term_slave, out_r, out_w))
+
+
+def test_attach_to_a_missing_pty_is_an_error(tmp_path: Path):
+    from xm.errors import XmFailure
+    with pytest.raises(XmFailure, match="Cannot open the console"):
+        attach(str(tmp_path / "no-pty"), in_fd=0, out_fd=1)
