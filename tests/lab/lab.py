@@ -143,12 +143,18 @@ def cmd_run(args: argparse.Namespace) -> int:
           f"timeout {budget:.0f}s)", flush=True)
     t_vm = time.monotonic()
     tail = RunnerTail(run_dir / "labout" / "runner.log", t_vm)
-    vm = qemu.run(spec, timeout_s=budget, poll=tail)
+    vm_errors = []
+    try:
+        vm = qemu.run(spec, timeout_s=budget, poll=tail)
+    except KeyboardInterrupt:       # Ctrl-C / SIGTERM: QEMU is already gone
+        vm = qemu.VmResult(None, time.monotonic() - t_vm, False)
+        vm_errors.append("interrupted (SIGINT/SIGTERM); QEMU killed")
     info["timings"]["vm_s"] = round(vm.seconds, 1)
     if tail.first_seen is not None:
         info["timings"]["boot_to_runner_s"] = round(tail.first_seen, 1)
-    vm_errors = []
-    if vm.timed_out:
+    if vm_errors:
+        pass
+    elif vm.timed_out:
         vm_errors.append(f"lab timed out after {time.monotonic() - t0:.0f}s; QEMU killed")
     elif vm.exit_code != 0:
         vm_errors.append(f"QEMU exited with {vm.exit_code}")

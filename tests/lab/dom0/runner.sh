@@ -80,7 +80,9 @@ fi
 # The xl- scenarios need only pytest (pre-installed in the image), so the
 # suite runs even when the project failed to install; the harness still
 # fails the run on a failed install.
-step "running the lab suite"
+# Extra pytest arguments from the host (LAB_PYTEST_ARGS), whitespace-split.
+pytest_args=$(cat "$out/pytest-args" 2>/dev/null)
+step "running the lab suite ${pytest_args:+(extra args: $pytest_args)}"
 t_suite=$(now)
 cd "$project"
 PATH="$venv/bin:$PATH" \
@@ -89,9 +91,9 @@ LAB_GUEST_DIR="$guestdir" \
 LAB_PROJECT_INSTALLED="$install_result" \
 XEND_LIBXL_CFFI="$bindings_so" \
 LAB_OUT="$out" \
-    sh -c 'timeout "$1" "$2/bin/python" -m pytest -m lab -p no:cacheprovider \
-               -v -rfEs tests/lab/suite; echo $? > "$3/pytest.rc"' \
-       runner "$suite_timeout" "$venv" "$out" 2>&1 | tee "$out/pytest.log"
+    sh -c 'timeout "$1" "$2/bin/python" -m pytest -c tests/lab/dom0/pytest-lab.ini --rootdir . \
+               -m lab -v -rfEs tests/lab/suite $4; echo $? > "$3/pytest.rc"' \
+       runner "$suite_timeout" "$venv" "$out" "$pytest_args" 2>&1 | tee "$out/pytest.log"
 suite_rc=$(cat "$out/pytest.rc" 2>/dev/null || echo 255)
 suite_s=$(secs "$t_suite" "$(now)")
 step "suite finished rc=$suite_rc (${suite_s}s)"

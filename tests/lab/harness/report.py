@@ -20,6 +20,16 @@ def _load(path: Path) -> Any:
         return None
 
 
+def _xen_version_from(xl_info: Path) -> str | None:
+    # runner.sh saves `xl info` early, so a run cut short still says which Xen.
+    try:
+        fields = dict(line.split(":", 1) for line in xl_info.read_text().splitlines() if ":" in line)
+    except OSError:
+        return None
+    parts = [fields.get(k, "").strip() for k in ("xen_major", "xen_minor", "xen_extra")]
+    return f"{parts[0]}.{parts[1]}{parts[2]}" if parts[0] else None
+
+
 def build(outdir: Path, errors: list[str], lab_info: dict[str, Any]) -> dict[str, Any]:
     status = _load(outdir / "status.json") or {}
     scenarios = _load(outdir / "scenarios.json") or []
@@ -38,12 +48,13 @@ def build(outdir: Path, errors: list[str], lab_info: dict[str, Any]) -> dict[str
         errors.append(f"lab suite did not complete normally (pytest rc={rc}; 124 = timeout)")
     if status and not scenarios:
         errors.append("lab suite recorded no scenario")
+    xen_version = status.get("xen_version") or _xen_version_from(outdir / "xl-info.txt")
     failed = [s["name"] for s in scenarios if s.get("result") not in PASSING]
     ok = not errors and not failed
     timings = dict(lab_info.pop("timings", {}))
     timings.update({f"dom0_{k}_s": v for k, v in status.get("seconds", {}).items()})
     return {
-        "xen_version": status.get("xen_version"),
+        "xen_version": xen_version,
         "scenarios": scenarios,
         "lab": {
             "ok": ok,
