@@ -118,6 +118,9 @@ def test_halted_managed_domain_only_changes_its_config(m: DomainManager):
     assert m.device_sxprs("h", "vif") == [[0, [["bridge", "xenbr0"]]]]
     with pytest.raises(InvalidArgument, match="already configured"):
         m.device_create("h", "vbd", DISK)
+    with pytest.raises(InvalidArgument, match="not supported by libxl"):
+        m.device_create("h", "vbd", {"uname": "tap:vmdk:/x.vmdk",
+                                     "dev": "xvdc", "mode": "w"})
     m.start("h")
     assert ids(m, "h", "vbd") == [51728] and ids(m, "h", "vif") == [0]
     m.destroy("h")

@@ -139,12 +139,13 @@ class DevicesMixin(DomainServiceBase):
         number = vdev_to_devid(disk.vdev)
         name = disk.vdev if disk.vdev == str(number) else \
             f"{disk.vdev} ({number})"
+        device = disk_to_libxl(disk)    # refuses what libxl cannot serve
         entry, domid = self._changeable(ref)
         if domid is not None:
             if any(int(d.get("devid", -1)) == number
                    for d in self.hv.device_list(domid, "disk")):
                 raise InvalidArgument(f"Device {name} is already connected.")
-            self.hv.device_add(domid, "disk", disk_to_libxl(disk))
+            self.hv.device_add(domid, "disk", device)
         elif entry is not None and any(vdev_to_devid(d.vdev) == number
                                        for d in entry.config.disks):
             raise InvalidArgument(f"Device {name} is already configured.")
