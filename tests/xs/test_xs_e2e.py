@@ -84,7 +84,8 @@ def test_standard_layout_of_every_domain(xs_env: XsEnv) -> None:
     vm = tree[f"{home}/vm"].split('"')[1]
     for key in ("name", "domid", "vm", "memory/target", "memory/static-max",
                 "cpu/0/availability", "cpu/1/availability",
-                "control/shutdown", "control/platform-feature-xs_reset_watches",
+                "control/shutdown",
+                "control/platform-feature-xs_reset_watches",
                 "console/limit", "console/type", "console/port",
                 "device/vbd/51712/backend", "device/vif/0/mac",
                 "description", "store/port"):

@@ -49,7 +49,8 @@ DOMAIN_KEYS = ("description",)
 
 
 def image_sxp_string(cfg: DomainConfig) -> str:
-    """The ``(linux (kernel ...) ...)`` string 4.4 kept in ``/vm/<uuid>/image``."""
+    """The ``(linux (kernel ...) ...)`` string 4.4 kept in
+    ``/vm/<uuid>/image``."""
     from xend.model.sxp import show
     from xend.model.to_sxp import image_sxp
     return show(image_sxp(cfg, cmdline=True))
