@@ -19,12 +19,14 @@ LAB_PYTEST_ARGS (extra pytest arguments in dom0, whitespace-split, e.g.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import shutil
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "harness"))
 
@@ -39,6 +41,20 @@ PROJECT_DIR = Path(os.environ.get("LAB_PROJECT", LAB_DIR.parent.parent)).resolve
 HOST_TOOLS = {"qemu-system-x86_64": "qemu-system-x86", "debootstrap": "debootstrap",
               "mkfs.ext4": "e2fsprogs", "chroot": "coreutils"}
 KEEP_RUNS = 5
+
+
+def lock_cache() -> int:
+    """Serialises lab runs on this machine (shared cache; two TCG VMs on two
+    cores would also double each other's timings).  Held until exit."""
+    cache = lab_image.cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    fd = os.open(cache / "lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        print(f"lab: another lab run holds {cache / 'lock'}; waiting", flush=True)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
 
 
 def check_host() -> list[str]:
@@ -66,7 +82,7 @@ def new_run_dir(cache: Path) -> Path:
     runs.mkdir(parents=True, exist_ok=True)
     for old in sorted(runs.iterdir())[:-(KEEP_RUNS - 1)]:
         shutil.rmtree(old, ignore_errors=True)
-    run_dir = runs / datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    run_dir = runs / (datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ") + f"-{os.getpid()}")
     (run_dir / "labout").mkdir(parents=True)
     return run_dir
 
@@ -113,7 +129,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     report_path = Path(os.environ.get("LAB_REPORT", PROJECT_DIR / "lab-report.json")).resolve()
     logs_dir = report_path.parent / "lab-logs"
     errors = check_host()
-    info: dict = {"timings": {}, "logs": str(logs_dir)}
+    info: dict[str, Any] = {"timings": {}, "logs": str(logs_dir)}
     if errors:
         return finish(report_path, info, errors, None, logs_dir)
 
@@ -164,7 +180,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     return finish(report_path, info, vm_errors, run_dir, logs_dir)
 
 
-def finish(report_path: Path, info: dict, errors: list[str], run_dir: Path | None,
+def finish(report_path: Path, info: dict[str, Any], errors: list[str], run_dir: Path | None,
            logs_dir: Path) -> int:
     outdir = run_dir / "labout" if run_dir else Path("/nonexistent")
     if run_dir:
@@ -224,8 +240,12 @@ def main() -> int:
     sub.add_parser("image", help="build or find the cached image")
     sub.add_parser("qemu-cmd", help="print the QEMU command line of a debug boot")
     args = ap.parse_args()
-    return {"run": cmd_run, "shell": cmd_shell, "image": cmd_image,
-            "qemu-cmd": cmd_qemu_cmd, None: cmd_run}[args.cmd](args)
+    if os.geteuid() == 0:       # else check_host() reports it
+        lock_cache()
+    commands: dict[str | None, Callable[[argparse.Namespace], int]] = {
+        "run": cmd_run, "shell": cmd_shell, "image": cmd_image,
+        "qemu-cmd": cmd_qemu_cmd, None: cmd_run}
+    return commands[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -51,8 +51,9 @@ def domain(name: str) -> Domain | None:
 
 
 def long_info(name: str) -> dict[str, Any]:
-    data = json.loads(run("list", "-l", name).stdout)
-    return data[0] if isinstance(data, list) else data
+    data: Any = json.loads(run("list", "-l", name).stdout)
+    info: dict[str, Any] = data[0] if isinstance(data, list) else data
+    return info
 
 
 def wait_for(predicate: Any, timeout: float, interval: float = 0.5, what: str = "condition") -> Any:

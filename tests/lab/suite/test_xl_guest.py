@@ -45,7 +45,8 @@ def running() -> xl.Domain:
 
 
 def backend_state(kind: str, devid: int) -> str | None:
-    return xl.xenstore_read(f"/local/domain/0/backend/{kind}/{running().domid}/{devid}/state")
+    state: str | None = xl.xenstore_read(f"/local/domain/0/backend/{kind}/{running().domid}/{devid}/state")
+    return state
 
 
 @pytest.mark.scenario("xl-create")
