@@ -81,3 +81,25 @@ def test_garbage_on_socket_does_not_kill_xend(xend_env: XendEnv):
             pass
         sock.close()
     assert "Domain-0" in xend_env.ok("list")
+
+
+def _context_switches(pid: int) -> int:
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{task}/status") as f:
+            for line in f:
+                if line.startswith(("voluntary_ctxt_switches",
+                                    "nonvoluntary_ctxt_switches")):
+                    total += int(line.split()[1])
+    return total
+
+
+def test_idle_xend_never_wakes_up(xend_env: XendEnv):
+    """No polling anywhere: an idle xend's threads all sleep until asked."""
+    xend_env.write_config("idle", basic_config("idle"))
+    xend_env.ok("create", "idle")
+    pid = xend_env.pid()
+    time.sleep(1.0)                      # let the create settle
+    before = _context_switches(pid)
+    time.sleep(2.0)
+    assert _context_switches(pid) - before <= 2

@@ -3,9 +3,10 @@
 :class:`GuestTimer` wakes up when the next pending guest reaction is due (a
 guest that acknowledged ``control/shutdown`` powers off after
 ``guest_shutdown_delay`` seconds) and asks the hypervisor to apply it.  The
-clock is injectable, so the timer never sleeps longer than ``MAX_NAP``: a test
-clock that jumps forward is noticed promptly (tests can also call
-``SimHypervisor.run_due_events`` directly).
+clock is injectable, so while a reaction is pending the timer never sleeps
+longer than ``MAX_NAP``: a test clock that jumps forward is noticed promptly
+(tests can also call ``SimHypervisor.run_due_events`` directly).  With
+nothing pending it sleeps until kicked, so an idle xend uses no CPU.
 
 :class:`EventDispatcher` delivers :class:`DomainEvent`\\ s to the callback
 given to ``watch_events`` from its own thread, in order, never while the
@@ -36,6 +37,7 @@ class GuestTimer:
         self._run_due = run_due
         self._cond = threading.Condition()
         self._stopped = False
+        self._kicked = False
         self._thread = threading.Thread(target=self._loop, daemon=True,
                                         name="sim-guest-timer")
         self._thread.start()
@@ -43,6 +45,7 @@ class GuestTimer:
     def kick(self) -> None:
         """Something changed: recompute the next deadline now."""
         with self._cond:
+            self._kicked = True
             self._cond.notify()
 
     def stop(self) -> None:
@@ -54,14 +57,18 @@ class GuestTimer:
 
     def _loop(self) -> None:
         while True:
+            with self._cond:
+                self._kicked = False
             deadline = self._next_deadline()
             with self._cond:
                 if self._stopped:
                     return
+                if self._kicked:        # changed while we looked: look again
+                    continue
                 if deadline is None:
-                    nap = MAX_NAP * 5
-                else:
-                    nap = min(max(deadline - self._clock(), 0.0), MAX_NAP)
+                    self._cond.wait()
+                    continue
+                nap = min(max(deadline - self._clock(), 0.0), MAX_NAP)
                 if nap > 0:
                     self._cond.wait(nap)
                 if self._stopped:
