@@ -126,6 +126,29 @@ class DomainServiceBase:
         if name == DOM0_NAME:
             raise DomainExists(f"VM name '{name}' already exists as domain 0")
 
+    def adopt(self, entry: DomainEntry, domid: int, paused: bool) -> None:
+        """Record a domain the hypervisor just created (paused) for
+        ``entry`` and run it unless ``paused``.
+
+        Never leaves a half-created domain: if anything fails now, the
+        domain is destroyed before the error propagates."""
+        try:
+            with self.table.lock:
+                entry.domid = domid
+                self.table.entries[entry.uuid] = entry
+                self.table.persist(entry)
+            if not paused:
+                self.hv.unpause(domid)
+        except BaseException:
+            self.quiet.add(domid)
+            try:
+                self.hv.destroy(domid)
+            except XendError as exc:
+                log.error("cannot clean up domain %d: %s", domid, exc)
+            self.forget(entry)
+            raise
+        self.notify(entry)
+
     def forget(self, entry: DomainEntry) -> None:
         """A domain stopped: managed ones become halted, others vanish."""
         with self.table.lock:

@@ -76,33 +76,11 @@ class LifecycleMixin(DomainServiceBase):
 
     # -- booting --------------------------------------------------------------
     def boot(self, entry: DomainEntry, paused: bool) -> int:
-        """Create the domain of ``entry`` in the hypervisor and start it.
-
-        Never leaves a half-created domain: any failure after the domain
-        exists destroys it before the error propagates."""
+        """Create the domain of ``entry`` in the hypervisor and start it."""
         domid = self.hv.create(to_libxl_json(
             entry.config, self.hv.host_info().nr_cpus))
-        try:
-            with self.table.lock:
-                entry.domid = domid
-                self.table.entries[entry.uuid] = entry
-                self.table.save_running(entry)
-            if not paused:
-                self.hv.unpause(domid)
-        except BaseException:
-            self.quiet.add(domid)
-            try:
-                self.hv.destroy(domid)
-            except XendError as exc:
-                log.error("cannot clean up domain %d: %s", domid, exc)
-            with self.table.lock:
-                entry.domid = None
-                self.table.remove_running(entry)
-                if not entry.managed:
-                    self.table.entries.pop(entry.uuid, None)
-            raise
+        self.adopt(entry, domid, paused)
         log.info("started domain %s (id %d)", entry.name, domid)
-        self.notify(entry)
         return domid
 
     def create(self, config: dict[str, Any], paused: bool = False) -> str:

@@ -77,20 +77,8 @@ class SaveRestoreMixin(DomainServiceBase):
                                  allow_uuid=managed.uuid if managed else None)
             domid = self.hv.restore(
                 to_libxl_json(cfg, self.hv.host_info().nr_cpus), stream)
-            try:
-                with self.table.lock:
-                    entry.domid = domid
-                    self.table.entries[entry.uuid] = entry
-                    self.table.persist(entry)
-                if not paused:
-                    self.hv.unpause(domid)
-            except BaseException:
-                self.quiet.add(domid)
-                self.hv.destroy(domid)
-                self.forget(entry)
-                raise
+            self.adopt(entry, domid, paused)
         log.info("restored domain %s (id %d)", entry.name, domid)
-        self.notify(entry)
         return entry.uuid
 
     # -- managed suspend / resume --------------------------------------------
