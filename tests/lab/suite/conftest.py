@@ -71,5 +71,8 @@ def pytest_runtest_logfinish(nodeid: str, location: tuple[str, int | None, str])
         return
     path = Path(out)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(list(_RESULTS.values()), indent=2) + "\n")
+    # fixture_seconds only where a fixture really cost something.
+    scenarios = [{k: v for k, v in e.items() if k != "fixture_seconds" or v >= 0.5}
+                 for e in _RESULTS.values()]
+    tmp.write_text(json.dumps(scenarios, indent=2) + "\n")
     tmp.replace(path)
