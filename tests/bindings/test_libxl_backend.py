@@ -132,6 +132,23 @@ class FakeLibxl:
     def close(self) -> None:
         self.closed = True
 
+    # None: physinfo fails, so a failed create cannot be diagnosed further.
+    host: dict[str, Any] | None = None
+
+    def physinfo(self) -> dict[str, Any]:
+        if self.host is None:
+            raise error_for(-3, "libxl_get_physinfo")
+        return self.host
+
+    def domain_exists(self, domid: int) -> bool:
+        return domid == 0 or domid in self.dominfo
+
+    def destroy(self, domid: int) -> None:
+        self._call("destroy", domid)
+
+    def pause(self, domid: int) -> None:
+        self._call("pause", domid)
+
 
 @pytest.fixture
 def fake() -> FakeLibxl:
@@ -303,7 +320,7 @@ def test_failed_create_with_a_taken_name_is_domain_exists(
     fake.fail["create"] = error_for(-3, "libxl_domain_create_new")
     fake.names = {"web1": 5}
     with pytest.raises(xe.DomainExists,
-                       match="Domain 'web1' already exists with ID '5'"):
+                       match='Domain with name "web1" already exists'):
         hv.create({"c_info": {"name": "web1"}})
     with pytest.raises(xe.HypervisorError):
         hv.create({"c_info": {"name": "web2"}})
@@ -351,3 +368,54 @@ def test_constructor_accepts_the_daemon_arguments() -> None:
     hv = LibxlHypervisor(state_dir="/var/lib/xend")
     assert hv.state_dir == "/var/lib/xend"
     hv.close()                       # nothing was opened: nothing to close
+
+
+def test_domain0_is_refused_before_libxl(hv: LibxlHypervisor,
+                                         fake: FakeLibxl) -> None:
+    # libxl_domain_destroy(0) deletes dom0's Xenstore directory before Xen
+    # refuses: seen in the lab, after which no libxl call worked.
+    for call in (hv.destroy, hv.shutdown, hv.pause, hv.unpause,
+                 lambda d: hv.send_sysrq(d, "h"),
+                 lambda d: hv.rename(d, "x")):
+        with pytest.raises(xe.InvalidArgument, match="Domain-0"):
+            call(0)
+    assert fake.calls == []
+
+
+def test_calls_on_a_missing_domain_are_domain_not_found(
+        hv: LibxlHypervisor, fake: FakeLibxl) -> None:
+    # libxl_domain_pause of a domain that does not exist is ERROR_FAIL.
+    fake.fail["pause"] = error_for(-3, "libxl_domain_pause", 4242)
+    with pytest.raises(xe.DomainNotFound):
+        hv.pause(4242)
+    fake.fail["pause"] = error_for(-3, "libxl_domain_pause", 5)
+    with pytest.raises(xe.HypervisorError):     # exists: libxl's error
+        hv.pause(5)
+
+
+def test_create_refuses_what_libxl_would_build_unusable(
+        hv: LibxlHypervisor, fake: FakeLibxl) -> None:
+    for b_info in ({"target_memkb": 2048, "max_memkb": 1024},
+                   {"max_vcpus": 2, "avail_vcpus": [0, 5]}):
+        with pytest.raises(xe.InvalidArgument):
+            hv.create({"c_info": {"name": "w"}, "b_info": b_info})
+    assert fake.calls == []
+
+
+def test_failed_create_of_an_invalid_config_is_invalid_argument(
+        hv: LibxlHypervisor, fake: FakeLibxl) -> None:
+    fake.host = {"nr_cpus": 2}
+
+    def pv_config(name: str) -> dict[str, Any]:
+        return {"c_info": {"type": "pv", "name": name},
+                "b_info": {"max_vcpus": 1, "avail_vcpus": [0],
+                           "max_memkb": 131072, "target_memkb": 131072,
+                           "kernel": "/boot/vmlinuz", "type.pv": {}}}
+    fake.fail["create"] = error_for(-3, "libxl_domain_create_new")
+    config = pv_config("w")
+    config["b_info"]["sched_params"] = {"weight": 70000}
+    with pytest.raises(xe.InvalidArgument, match="weight out of range"):
+        hv.create(config)
+    with pytest.raises(xe.HypervisorError) as caught:   # valid: libxl's error
+        hv.create(pv_config("w"))
+    assert not isinstance(caught.value, xe.InvalidArgument)

@@ -18,11 +18,11 @@ import os
 import threading
 from typing import BinaryIO
 
-from bindings.errors import ERROR_NOPARAVIRT, libxl_rc
+from bindings.errors import ERROR_DOMAIN_NOTFOUND, ERROR_NOPARAVIRT, libxl_rc
 from bindings.libxl import Libxl
-from xend.errors import (DomainExists, HypervisorError, InvalidArgument,
-                         InvalidState, NotEnoughMemory, NotSupported,
-                         XendError)
+from xend.errors import (DomainExists, DomainNotFound, HypervisorError,
+                         InvalidArgument, InvalidState, NotEnoughMemory,
+                         NotSupported, XendError)
 from xend.hv import libxl_convert as convert
 from xend.hv.base import (JSON, DomainInfo, EventCallback, HostInfo,
                           SchedParams, VcpuInfo)
@@ -69,6 +69,26 @@ class LibxlHypervisor:
         if self._pump is not None:
             self._pump.arm(domid)
 
+    @staticmethod
+    def _guest(domid: int, what: str) -> None:
+        """Refuse Domain-0 before libxl sees it: libxl_domain_destroy(0)
+        removes dom0's own Xenstore directory (and with it /local/domain/0/
+        domid, which every later libxl call needs) before Xen refuses, and
+        libxl_domain_shutdown(0) would ask dom0's kernel to power off."""
+        if domid == 0:
+            raise InvalidArgument(f"cannot {what} Domain-0")
+
+    def _not_found_if_gone(self, domid: int) -> None:
+        """libxl reports many calls on a domain that does not exist as
+        ERROR_FAIL (pause, unpause, sysrq...); the interface promises
+        DomainNotFound."""
+        try:
+            exists = self._xl.domain_exists(domid)
+        except XendError:
+            return
+        if not exists:
+            raise DomainNotFound(domid) from None
+
     # -- host ------------------------------------------------------------
     def host_info(self) -> HostInfo:
         xl = self._xl
@@ -111,10 +131,12 @@ class LibxlHypervisor:
 
     # -- domains: lifecycle ----------------------------------------------
     def create(self, config: JSON) -> int:
+        _check_limits(config)
         try:
             domid = self._xl.create(config)
         except HypervisorError:
             self._diagnose_create_failure(config)
+            self._raise_if_invalid(config)
             raise
         self._arm(domid)
         return domid
@@ -133,11 +155,25 @@ class LibxlHypervisor:
             self._raise_if_name_taken(name)
         self._raise_if_short_of_memory(config)
 
+    def _raise_if_invalid(self, config: JSON) -> None:
+        """libxl's create says ERROR_FAIL for a config it cannot build
+        (weight out of range, no kernel, a bad vdev...), logging why.  The
+        simulator's validator models what libxl accepts; asked only after
+        libxl refused, it names the fault as the InvalidArgument the
+        interface promises, and can never refuse what libxl would build."""
+        from xend.hv.sim.validate import validate_config
+        try:
+            host_cpus = int(self._xl.physinfo().get("nr_cpus", 0)) or 1
+        except XendError:
+            return
+        validate_config(config, host_cpus)
+
     def _raise_if_name_taken(self, name: str, domid: int | None = None) -> None:
         owner = self._xl.name_to_domid(name)
         if owner is not None and owner != domid:
-            raise DomainExists(f"Domain '{name}' already exists with ID "
-                               f"'{owner}'")
+            # libxl's own words (it logs them), as the simulator says them.
+            raise DomainExists(f'Domain with name "{name}" already exists '
+                               f"(domain {owner}).")
 
     def _raise_if_short_of_memory(self, config: JSON) -> None:
         """Whoever frees memory (dom0 ballooning) does so before create."""
@@ -150,9 +186,11 @@ class LibxlHypervisor:
                                   f"needs {need} KiB, {free} KiB are free")
 
     def destroy(self, domid: int) -> None:
+        self._guest(domid, "destroy")
         self._xl.destroy(domid)
 
     def shutdown(self, domid: int, reboot: bool = False) -> None:
+        self._guest(domid, "shut down")
         try:
             if reboot:
                 self._xl.reboot(domid)
@@ -169,18 +207,39 @@ class LibxlHypervisor:
             self._xl.send_trigger(domid, trigger, 0)
 
     def send_trigger(self, domid: int, trigger: str, vcpu: int = 0) -> None:
-        self._xl.send_trigger(domid, trigger, vcpu)
+        self._guest(domid, "send a trigger to")
+        try:
+            self._xl.send_trigger(domid, trigger, vcpu)
+        except HypervisorError:
+            self._not_found_if_gone(domid)
+            raise
 
     def send_sysrq(self, domid: int, key: str) -> None:
-        self._xl.send_sysrq(domid, key)
+        self._guest(domid, "send a sysrq to")
+        try:
+            self._xl.send_sysrq(domid, key)
+        except HypervisorError:
+            self._not_found_if_gone(domid)
+            raise
 
     def pause(self, domid: int) -> None:
-        self._xl.pause(domid)
+        self._guest(domid, "pause")
+        try:
+            self._xl.pause(domid)
+        except HypervisorError:
+            self._not_found_if_gone(domid)
+            raise
 
     def unpause(self, domid: int) -> None:
-        self._xl.unpause(domid)
+        self._guest(domid, "unpause")
+        try:
+            self._xl.unpause(domid)
+        except HypervisorError:
+            self._not_found_if_gone(domid)
+            raise
 
     def rename(self, domid: int, new_name: str) -> None:
+        self._guest(domid, "rename")
         if not new_name:
             raise InvalidArgument("a domain name may not be empty")
         try:
@@ -197,6 +256,7 @@ class LibxlHypervisor:
 
     def save(self, domid: int, stream: BinaryIO, live: bool = False) -> None:
         """libxl_domain_suspend to the stream's fd (libxl stream v2)."""
+        self._guest(domid, "save")
         self._require_suspend()
         stream.flush()                      # our bytes before libxl's
         fd = stream.fileno()
@@ -234,7 +294,11 @@ class LibxlHypervisor:
     def set_memory_target(self, domid: int, target_kb: int) -> None:
         if target_kb <= 0:
             raise InvalidArgument(f"invalid memory target {target_kb} KiB")
-        self._xl.set_memory_target(domid, target_kb)
+        try:
+            self._xl.set_memory_target(domid, target_kb)
+        except HypervisorError:
+            self._not_found_if_gone(domid)
+            raise
 
     def set_max_memory(self, domid: int, max_kb: int) -> None:
         if max_kb <= 0:
@@ -278,6 +342,7 @@ class LibxlHypervisor:
 
     def device_remove(self, domid: int, kind: str, device: JSON,
                       force: bool = False) -> None:
+        self._guest(domid, "remove a device from")
         self._xl.device_remove(domid, kind, device, force)
 
     def device_list(self, domid: int, kind: str) -> list[JSON]:
@@ -312,6 +377,25 @@ class LibxlHypervisor:
             xl, self._xl_obj = self._xl_obj, None
         if xl is not None:
             xl.close()
+
+
+def _check_limits(config: JSON) -> None:
+    """What libxl builds without complaint but no guest can use: a memory
+    target above the maximum, online vcpus beyond max_vcpus (xl's parser
+    refuses both before libxl sees them)."""
+    b_info = config.get("b_info")
+    if not isinstance(b_info, dict):
+        return
+    target, maximum = b_info.get("target_memkb"), b_info.get("max_memkb")
+    if isinstance(target, int) and isinstance(maximum, int) \
+            and 0 < maximum < target:
+        raise InvalidArgument(f"memory target {target} KiB is above the "
+                              f"maximum {maximum} KiB")
+    max_vcpus, avail = b_info.get("max_vcpus"), b_info.get("avail_vcpus")
+    if isinstance(max_vcpus, int) and isinstance(avail, list) and any(
+            isinstance(v, int) and not 0 <= v < max_vcpus for v in avail):
+        raise InvalidArgument(f"avail_vcpus {avail} go beyond max_vcpus "
+                              f"{max_vcpus}")
 
 
 def _fd_at_logical_position(stream: BinaryIO) -> int:
