@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import faulthandler
 import logging
 import logging.handlers
 import os
+from typing import TextIO
 
 from xend.errors import ConfigError
 
@@ -15,6 +17,9 @@ LOG_FORMAT = "[%(asctime)s %(process)d] %(levelname)s (%(module)s:%(lineno)d) %(
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 MAX_BYTES = 1 << 20
 BACKUPS = 5
+# Where a fatal signal (a crash inside libxl or cffi) writes every thread's
+# Python stack; kept open for the life of the process.
+_fault_file: TextIO | None = None
 
 
 def setup_logging(logfile: str, level: str = "DEBUG",
@@ -39,3 +44,14 @@ def setup_logging(logfile: str, level: str = "DEBUG",
         root.addHandler(stream)
     root.setLevel(getattr(logging, level, logging.DEBUG))
     logging.getLogger("asyncio").setLevel(logging.WARNING)
+    _log_fatal_signals(logfile)
+
+
+def _log_fatal_signals(logfile: str) -> None:
+    """A daemon's stderr is /dev/null: without this a segfault in C code
+    (libxl, the binding) kills xend and leaves nothing in its log."""
+    global _fault_file
+    old, _fault_file = _fault_file, open(logfile, "a")
+    faulthandler.enable(file=_fault_file, all_threads=True)
+    if old is not None:
+        old.close()
