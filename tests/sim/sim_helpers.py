@@ -20,6 +20,10 @@ MakeSim = Callable[..., SimHypervisor]
 
 BACKEND = os.environ.get("XEND_CONTRACT_BACKEND", "sim")
 KERNEL = os.environ.get("XEND_CONTRACT_KERNEL", "/boot/vmlinuz-sim")
+# The lab boots its test guest from a ramdisk (without one a real kernel
+# panics for want of a root fs, and never answers a shutdown request).
+RAMDISK = os.environ.get("XEND_CONTRACT_RAMDISK", "")
+CMDLINE = os.environ.get("XEND_CONTRACT_CMDLINE", "root=/dev/xvda1 ro")
 # How long a guest may take to react to a shutdown request.
 GUEST_TIMEOUT = float(os.environ.get("XEND_CONTRACT_GUEST_TIMEOUT", "5"))
 SIM_DELAY = 0.05
@@ -86,9 +90,11 @@ def pv_config(name: str | None = None, *, mem_mib: int = 256,
         "b_info": {"max_vcpus": maxvcpus, "avail_vcpus": list(range(vcpus)),
                    "max_memkb": (maxmem_mib or mem_mib) * 1024,
                    "target_memkb": mem_mib * 1024, "sched_params": {},
-                   "kernel": KERNEL, "cmdline": "root=/dev/xvda1 ro",
+                   "kernel": KERNEL, "cmdline": CMDLINE,
                    "type.pv": {}, "arch_arm": {}, "arch_x86": {}},
     }
+    if RAMDISK:
+        config["b_info"]["ramdisk"] = RAMDISK
     config.update(extra)
     return config
 

@@ -7,6 +7,7 @@ the ``hv`` fixture.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 from sim_helpers import running
@@ -15,10 +16,22 @@ from xend.errors import InvalidArgument
 from xend.hv.base import Hypervisor
 
 
-def test_disk_hotplug(hv: Hypervisor) -> None:
-    domid = running(hv, disks=[{"pdev_path": "/dev/vg/a", "vdev": "xvda",
+def _images(tmp_path: Path, *names: str) -> list[str]:
+    """Sparse disk images: a real host's block script needs files that exist."""
+    paths = []
+    for name in names:
+        path = tmp_path / f"{name}.img"
+        with open(path, "wb") as f:
+            f.truncate(8 * 1024 * 1024)
+        paths.append(str(path))
+    return paths
+
+
+def test_disk_hotplug(hv: Hypervisor, tmp_path: Path) -> None:
+    a, b, c = _images(tmp_path, "a", "b", "c")
+    domid = running(hv, disks=[{"pdev_path": a, "vdev": "xvda",
                                 "format": "raw", "readwrite": 1}])
-    added = hv.device_add(domid, "disk", {"pdev_path": "/dev/vg/b",
+    added = hv.device_add(domid, "disk", {"pdev_path": b,
                                           "vdev": "xvdb", "readwrite": 1})
     assert added["vdev"] == "xvdb"
     disks = {d["vdev"]: d for d in hv.device_list(domid, "disk")}
@@ -27,8 +40,7 @@ def test_disk_hotplug(hv: Hypervisor) -> None:
     assert disks["xvdb"]["frontend"].endswith("/device/vbd/51728")
     assert "backend" in disks["xvdb"] and "state" in disks["xvdb"]
     with pytest.raises(InvalidArgument):
-        hv.device_add(domid, "disk", {"pdev_path": "/dev/vg/c",
-                                      "vdev": "xvdb"})
+        hv.device_add(domid, "disk", {"pdev_path": c, "vdev": "xvdb"})
     hv.device_remove(domid, "disk", {"vdev": "xvdb"})
     assert [d["vdev"] for d in hv.device_list(domid, "disk")] == ["xvda"]
     with pytest.raises(InvalidArgument):
