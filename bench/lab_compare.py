@@ -1,0 +1,50 @@
+"""xm (through xend, libxl backend) against Xen's own xl, from one lab run.
+
+The lab scenario ``bench-xm-vs-xl`` (tests/lab/suite/test_xm_zbench.py)
+times ``xm list``/``xl list``, ``create`` to a booted guest and
+``save``/``restore`` of the same PV test guest on the same host, and
+``xenstore-keys`` times ``create -p`` of both; the figures land in
+``lab-logs/bench.json`` beside the lab report.  This prints them with the
+xm/xl ratio (median of each)::
+
+    make lab && python bench/lab_compare.py [lab-report.json]
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+PAIRS = ("list", "create", "create -p", "save", "restore")
+
+
+def main(argv: list[str]) -> int:
+    report = Path(argv[1] if len(argv) > 1 else "lab-report.json")
+    bench = report.parent / "lab-logs" / "bench.json"
+    try:
+        entries = json.loads(bench.read_text())
+    except (OSError, ValueError) as exc:
+        print(f"no lab timings in {bench}: {exc}", file=sys.stderr)
+        return 1
+    times: dict[str, list[float]] = {}
+    for entry in entries:
+        times.setdefault(entry["what"], []).append(float(entry["seconds"]))
+    try:
+        xen = json.loads(report.read_text()).get("xen_version", "?")
+    except (OSError, ValueError):
+        xen = "?"
+    print(f"Xen {xen} lab (QEMU/TCG): median seconds, xm (xend + libxl) vs xl")
+    print(f"{'command':<12} {'xm':>8} {'xl':>8} {'xm/xl':>7} {'n':>4}")
+    for what in PAIRS:
+        xm, xl = times.get(f"xm {what}"), times.get(f"xl {what}")
+        if not xm or not xl:
+            continue
+        a, b = statistics.median(xm), statistics.median(xl)
+        print(f"{what:<12} {a:8.3f} {b:8.3f} {a / b:7.2f} {min(len(xm), len(xl)):4d}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
