@@ -419,3 +419,17 @@ def test_failed_create_of_an_invalid_config_is_invalid_argument(
     with pytest.raises(xe.HypervisorError) as caught:   # valid: libxl's error
         hv.create(pv_config("w"))
     assert not isinstance(caught.value, xe.InvalidArgument)
+
+
+def test_missing_domain_sched_and_memory_target_above_max(
+        hv: LibxlHypervisor, fake: FakeLibxl) -> None:
+    def invalid(*args: Any) -> Any:
+        raise error_for(-6, "libxl call", 5)
+    fake.sched_params = invalid             # type: ignore[method-assign]
+    with pytest.raises(xe.DomainNotFound):
+        hv.sched_get(4242)
+    with pytest.raises(xe.InvalidArgument):
+        hv.sched_get(5)
+    fake.set_memory_target = invalid        # type: ignore[attr-defined]
+    with pytest.raises(xe.InvalidArgument, match="above the domain's maxmem"):
+        hv.set_memory_target(5, 1 << 20)

@@ -296,6 +296,13 @@ class LibxlHypervisor:
             raise InvalidArgument(f"invalid memory target {target_kb} KiB")
         try:
             self._xl.set_memory_target(domid, target_kb)
+        except InvalidArgument:
+            # libxl's only ERROR_INVAL here for a positive absolute target
+            # (it logs "memory_dynamic_max must be less than or equal to
+            # memory_static_max").
+            self._not_found_if_gone(domid)
+            raise InvalidArgument(f"memory target {target_kb} KiB is above "
+                                  f"the domain's maxmem") from None
         except HypervisorError:
             self._not_found_if_gone(domid)
             raise
@@ -322,7 +329,12 @@ class LibxlHypervisor:
         self._xl.set_vcpu_affinity(domid, vcpu, cpus)
 
     def sched_get(self, domid: int) -> SchedParams:
-        return convert.sched_params(*self._xl.sched_params(domid))
+        try:
+            return convert.sched_params(*self._xl.sched_params(domid))
+        except (InvalidArgument, HypervisorError):
+            # libxl_domain_sched_params_get of a missing domain: ERROR_INVAL
+            self._not_found_if_gone(domid)
+            raise
 
     def sched_set(self, domid: int, weight: int | None = None,
                   cap: int | None = None) -> None:
