@@ -27,6 +27,10 @@ CMDLINE = os.environ.get("XEND_CONTRACT_CMDLINE", "root=/dev/xvda1 ro")
 # How long a guest may take to react to a shutdown request.
 GUEST_TIMEOUT = float(os.environ.get("XEND_CONTRACT_GUEST_TIMEOUT", "5"))
 SIM_DELAY = 0.05
+# Real guests (the lab): seconds to give a guest, once its kernel has
+# brought its vcpus up, to reach the point where it answers shutdown and
+# suspend requests; 0 (the simulator) does not wait at all.
+BOOT_WAIT = float(os.environ.get("XEND_CONTRACT_BOOT_WAIT", "0"))
 # Whether the backend can run an HVM guest that reacts to ACPI (the lab may
 # have none): XEND_CONTRACT_HVM=0 skips those tests.
 HVM_GUESTS = os.environ.get("XEND_CONTRACT_HVM", "1") == "1"
@@ -115,8 +119,18 @@ def hvm_config(name: str | None = None, *, mem_mib: int = 256,
 
 
 def running(hv: Hypervisor, **kw: Any) -> int:
-    """Create a PV guest (see pv_config) and unpause it."""
+    """Create a PV guest (see pv_config) and unpause it; on a real host,
+    wait until its kernel is up (see BOOT_WAIT)."""
     domid = hv.create(pv_config(**kw))
     hv.unpause(domid)
+    if BOOT_WAIT:
+        # A PV kernel brings its vcpus up early in boot, shortly before
+        # xenbus: then the guest starts answering control/shutdown.
+        vcpus = kw.get("vcpus", 2)
+        deadline = time.monotonic() + 90
+        while hv.domain_info(domid).vcpu_online < vcpus \
+                and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(BOOT_WAIT)
     return domid
 

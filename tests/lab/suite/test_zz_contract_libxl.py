@@ -3,7 +3,8 @@ libxl backend on this real host, so the simulator cannot drift from it.
 
 Each file runs in its own pytest subprocess with XEND_CONTRACT_BACKEND=libxl
 and the lab's test guest as the PV kernel (booting from its initramfs, so
-guests answer shutdown requests); its output goes to $LAB_OUT/NAME.log.
+guests answer shutdown requests once booted: XEND_CONTRACT_BOOT_WAIT); its
+output goes to $LAB_OUT/NAME.log.
 HVM tests are skipped (XEND_CONTRACT_HVM=0: the lab has no HVM guest).
 The file is named to sort last: these guests come and go fast, and the xm
 scenarios should not wait behind them.
@@ -37,7 +38,8 @@ def _run_contract(name: str, test_file: str, timeout: float) -> None:
         "XEND_CONTRACT_RAMDISK": str(lab_guest.GUEST_DIR / "initramfs.gz"),
         "XEND_CONTRACT_CMDLINE": "console=hvc0 loglevel=4",
         "XEND_CONTRACT_HVM": "0",
-        "XEND_CONTRACT_GUEST_TIMEOUT": "120",
+        "XEND_CONTRACT_GUEST_TIMEOUT": "60",
+        "XEND_CONTRACT_BOOT_WAIT": "5",
     })
     env.pop("PYTEST_CURRENT_TEST", None)
     cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rfE", "-v", test_file]
@@ -58,7 +60,7 @@ def _run_contract(name: str, test_file: str, timeout: float) -> None:
 
 @pytest.mark.scenario("contract-libxl")
 def test_contract_libxl() -> None:
-    _run_contract("contract-libxl", "tests/sim/test_contract.py", timeout=480)
+    _run_contract("contract-libxl", "tests/sim/test_contract.py", timeout=420)
 
 
 @pytest.mark.scenario("contract-libxl-devices")
