@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -42,16 +44,33 @@ def _run_contract(name: str, test_file: str, timeout: float) -> None:
         "XEND_CONTRACT_BOOT_WAIT": "5",
     })
     env.pop("PYTEST_CURRENT_TEST", None)
-    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rfE", "-v", test_file]
-    try:
-        proc = subprocess.run(cmd, cwd=PROJECT, env=env, capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
-        output, rc = proc.stdout + proc.stderr, proc.returncode
-    except subprocess.TimeoutExpired as exc:
-        out = exc.stdout.decode(errors="replace") if isinstance(exc.stdout, bytes) else (exc.stdout or "")
-        output, rc = out + f"\n(killed after {timeout:.0f}s)\n", -1
-    if os.environ.get("LAB_OUT"):
-        (Path(os.environ["LAB_OUT"]) / f"{name}.log").write_text(output)
+    # -s and live logs: libxl's own messages (INFO and up) and an abort's
+    # stack land in the log; lab_live_report prints each failure at once.
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(Path(__file__).parent), env.get("PYTHONPATH")) if p)
+    cmd = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider",
+           "-p", "lab_live_report", "-s", "-o", "log_cli=true",
+           "--log-cli-level=INFO", "--durations=0", "-rfE", "-v", test_file]
+    # The output streams into $LAB_OUT/NAME.log, to follow while it runs.
+    out_dir = Path(os.environ.get("LAB_OUT") or tempfile.mkdtemp())
+    log_path = out_dir / f"{name}.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=PROJECT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL)
+        try:
+            rc = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # SIGINT first: pytest tears its fixtures down (the hv fixture
+            # destroys the guests it made).
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            rc = -1
+            log.write(f"\n(killed after {timeout:.0f}s)\n")
+    output = log_path.read_text(errors="replace")
     if rc != 0:
         failed = [ln for ln in output.splitlines() if re.match(r"^(FAILED|ERROR) ", ln)]
         summary = output.strip().splitlines()[-1] if output.strip() else "(no output)"
@@ -60,9 +79,9 @@ def _run_contract(name: str, test_file: str, timeout: float) -> None:
 
 @pytest.mark.scenario("contract-libxl")
 def test_contract_libxl() -> None:
-    _run_contract("contract-libxl", "tests/sim/test_contract.py", timeout=420)
+    _run_contract("contract-libxl", "tests/sim/test_contract.py", timeout=800)
 
 
 @pytest.mark.scenario("contract-libxl-devices")
 def test_contract_libxl_devices() -> None:
-    _run_contract("contract-libxl-devices", "tests/sim/test_contract_devices.py", timeout=180)
+    _run_contract("contract-libxl-devices", "tests/sim/test_contract_devices.py", timeout=300)
