@@ -61,7 +61,9 @@ def test_create_starts_paused_with_config_values(hv: Hypervisor) -> None:
     assert info.target_memkb == 256 * MiB
     assert info.current_memkb == 256 * MiB
     assert info.max_memkb >= 256 * MiB
-    assert (info.vcpu_max, info.vcpu_online) == (4, 2)
+    # Only vcpu 0 is up until the guest runs and brings up the others.
+    assert (info.vcpu_max, info.vcpu_online) == (4, 1)
+    assert hv.domain_config(domid)["b_info"]["avail_vcpus"] == [0, 1]
     assert info.domain_type == "pv"
     assert info.start_time is not None
     assert abs(info.start_time - time.time()) < 60
@@ -220,13 +222,26 @@ def test_memory_target_and_max(hv: Hypervisor) -> None:
     assert hv.domain_info(domid).target_memkb == 128 * MiB
 
 
+def _wait_vcpus_online(hv: Hypervisor, domid: int, count: int) -> None:
+    """The guest hot-plugs its vcpus itself: wait for it."""
+    deadline = time.monotonic() + GUEST_TIMEOUT
+    while hv.domain_info(domid).vcpu_online != count:
+        assert time.monotonic() < deadline, \
+            f"vcpu_online stayed {hv.domain_info(domid).vcpu_online}"
+        time.sleep(0.2)
+
+
 def test_vcpus_online(hv: Hypervisor) -> None:
-    domid = hv.create(pv_config(vcpus=2, maxvcpus=4))
+    domid = running(hv, vcpus=2, maxvcpus=4)
+    assert hv.domain_info(domid).vcpu_online == 2
     hv.set_vcpus_online(domid, 3)
-    assert hv.domain_info(domid).vcpu_online == 3
+    _wait_vcpus_online(hv, domid, 3)
     vcpus = hv.list_vcpus(domid)
     assert [v.online for v in vcpus] == [True, True, True, False]
     assert vcpus[3].cpu == -1
+    assert hv.domain_config(domid)["b_info"]["avail_vcpus"] == [0, 1, 2]
+    hv.set_vcpus_online(domid, 1)
+    _wait_vcpus_online(hv, domid, 1)
     with pytest.raises(InvalidArgument):
         hv.set_vcpus_online(domid, 5)
     with pytest.raises(InvalidArgument):

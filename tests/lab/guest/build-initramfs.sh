@@ -41,7 +41,8 @@ for m in xen-blkfront xen-netfront; do add_mod "$m"; done
 
 cp "$here/inittab" "$tmp/etc/inittab"
 cp "$here/rc.lab" "$tmp/etc/rc.lab"
-chmod +x "$tmp/etc/rc.lab"
+cp "$here/cpu-online" "$tmp/etc/cpu-online"
+chmod +x "$tmp/etc/rc.lab" "$tmp/etc/cpu-online"
 
 mkdir -p "$out"
 (cd "$tmp" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out/initramfs.gz.tmp"

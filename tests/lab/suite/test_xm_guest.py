@@ -134,11 +134,12 @@ def test_xm_vcpu_set(xend: XendProcess, g: lab_guest.LabGuest) -> None:
     domid = running(NAME).domid
     assert xl.xenstore_read(f"/local/domain/{domid}/cpu/1/availability") == "offline"
     xend.xm("vcpu-set", NAME, "2")
-    # Linux takes a vcpu offline by itself, but only makes a returning one
-    # present: onlining it is userspace's job (udev), which the busybox
-    # guest does not run.  So Xenstore is what says it came back.
     assert xl.xenstore_read(f"/local/domain/{domid}/cpu/1/availability") == "online"
     assert xl.xenstore_read(f"/local/domain/{domid}/cpu/0/availability") == "online"
+    # Linux makes a returning vcpu present; the guest's /etc/cpu-online
+    # (udev's job in a distribution) brings it online.
+    xl.wait_for(lambda: running(NAME).vcpus == 2, timeout=60, what="two vcpus online")
+    assert xm_list(xend, NAME)[NAME].vcpus == 2
 
 
 @pytest.mark.scenario("vcpu-pin")

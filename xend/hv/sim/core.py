@@ -114,7 +114,7 @@ class SimCore:
                                "avail_vcpus": cpus, "max_memkb": mem_kb,
                                "target_memkb": mem_kb, "type.pv": {}}},
             static_max_kb=mem_kb, target_kb=mem_kb, current_kb=mem_kb,
-            hv_max_kb=mem_kb, max_vcpus=self._host_cpus, online=cpus,
+            hv_max_kb=mem_kb, max_vcpus=self._host_cpus, online=cpus, avail=cpus,
             affinity=[cpus] * self._host_cpus, pause_count=0, booted=True,
             vcpu_time_ns=[0] * self._host_cpus, run_since=now)
         state = SimState(host_boot_time=now, domains={0: dom0})

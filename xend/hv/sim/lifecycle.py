@@ -96,7 +96,7 @@ class LifecycleOps(SimCore):
             current_kb=plan.target_memkb, video_kb=plan.video_memkb,
             # libxl__build_pre: xc_domain_setmaxmem(target + 1 MiB slack).
             hv_max_kb=plan.target_memkb + 1024, max_vcpus=plan.max_vcpus,
-            online=plan.online, affinity=plan.affinity, weight=plan.weight,
+            online=[0], avail=list(plan.online), affinity=plan.affinity, weight=plan.weight,
             cap=plan.cap, pause_count=1, start_time=now,
             vcpu_time_ns=[0] * plan.max_vcpus, disks=plan.disks, nics=nics)
 
@@ -133,7 +133,7 @@ class LifecycleOps(SimCore):
             # libxl_retrieve_domain_configuration adds the video RAM back.
             b_info["target_memkb"] = dom.target_kb + dom.video_kb
             b_info["max_memkb"] = dom.static_max_kb
-            b_info["avail_vcpus"] = list(dom.online)
+            b_info["avail_vcpus"] = list(dom.avail)
             b_info["vcpu_hard_affinity"] = [list(a) for a in dom.affinity]
             b_info.setdefault("sched_params", {}).update(
                 {"weight": dom.weight, "cap": dom.cap})
@@ -183,7 +183,11 @@ class LifecycleOps(SimCore):
 
     def _guest_runs(self, dom: DomainState, now: float,
                     events: list[DomainEvent]) -> None:
-        """The guest got the cpu: it boots (once) and looks at requests."""
+        """The guest got the cpu: it boots (once), brings its available
+        vcpus up (or down) and looks at requests."""
+        if dom.online != dom.avail:
+            dom.settle(now)
+            dom.online = list(dom.avail)
         if not dom.booted:
             dom.booted = True
             store = self._store

@@ -95,9 +95,12 @@ class ResourceOps(SimCore):
                 raise InvalidArgument(
                     f"Requested {count} VCPUs, however maxcpus is "
                     f"{dom.max_vcpus}!")
-            now = self._clock()
-            dom.settle(now)
-            dom.online = list(range(count))
+            # Xen only records the availability; a running guest hot-plugs
+            # its vcpus at once, a paused one when it next runs.
+            dom.avail = list(range(count))
+            if dom.is_running:
+                dom.settle(self._clock())
+                dom.online = list(dom.avail)
             store = self._store
             if store is not None:
                 self._xs(lambda: xs_keys.write_vcpus(store, dom))

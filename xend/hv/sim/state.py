@@ -60,7 +60,7 @@ class DomainState:
     current_kb: int             # what the guest holds now
     hv_max_kb: int              # Xen's max_pages limit (xc_domain_setmaxmem)
     max_vcpus: int
-    online: list[int]
+    online: list[int]           # vcpus Xen has up (nr_online_vcpus)
     affinity: list[list[int]]
     weight: int = 256
     cap: int = 0
@@ -77,6 +77,10 @@ class DomainState:
     last_trigger: str | None = None
     vm_memory_mib: int | None = None    # /vm/<uuid>/memory, set by mem-set
     disks: list[JSON] = field(default_factory=list)
+    # The vcpus the toolstack made available (cpu/N/availability).  A PV or
+    # HVM guest starts with vcpu 0 only and brings the others up (or down)
+    # itself once it runs: ``online`` follows ``avail`` while it runs.
+    avail: list[int] = field(default_factory=list)
     nics: list[JSON] = field(default_factory=list)
 
     @property
@@ -116,6 +120,8 @@ class DomainState:
         data = dict(data)
         pending = data.pop("pending", None)
         dom = cls(**data)
+        if not dom.avail:           # state written before ``avail`` existed
+            dom.avail = list(dom.online)
         dom.pending = PendingReaction(**pending) if pending else None
         return dom
 

@@ -186,7 +186,7 @@ def write_domain(store: Store, dom: DomainState) -> None:
         t.set_perms(console, ["n0", f"r{domid}"])
         for vcpu in range(dom.max_vcpus):
             t.write(f"{path}/cpu/{vcpu}/availability",
-                    "online" if vcpu in dom.online else "offline")
+                    "online" if vcpu in dom.avail else "offline")
         for sub in (f"/libxl/{domid}", f"/libxl/{domid}/device"):
             t.write(sub, "")
             t.set_perms(sub, ["n0"])
@@ -246,7 +246,7 @@ def write_vcpus(store: Store, dom: DomainState) -> None:
     if dom.domain_type == "hvm":    # HVM vcpus are hot-plugged through QMP
         return
     update(store, {f"{dom_path(dom.domid)}/cpu/{v}/availability":
-                   "online" if v in dom.online else "offline"
+                   "online" if v in dom.avail else "offline"
                    for v in range(dom.max_vcpus)})
 
 
