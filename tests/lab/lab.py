@@ -139,6 +139,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         img = lab_image.ensure_image(cache / "image-build.log")
     except Exception as e:  # noqa: BLE001 - any failure becomes a report error
         return finish(report_path, info, [str(e)], None, logs_dir)
+    except KeyboardInterrupt:
+        return finish(report_path, info, ["interrupted (SIGINT/SIGTERM) during the image "
+                                          "build; build stopped"], None, logs_dir)
     info["image"] = str(img.directory)
     info["image_built"] = img.built_now
     if img.build_seconds is not None:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 LAB_DIR = Path(__file__).resolve().parent.parent
 RECIPE_DIR = LAB_DIR / "image"
@@ -39,8 +41,9 @@ def recipe_hash() -> str:
     h = hashlib.sha256()
     for rel, path in _recipe_files():
         h.update(rel.encode() + b"\0")
-        # File mode matters too (overlay scripts must stay executable).
-        h.update(oct(path.stat().st_mode & 0o777).encode() + b"\0")
+        # The executable bit matters too (overlay scripts must stay
+        # executable); the rest of the mode depends on the umask of the clone.
+        h.update(b"x\0" if path.stat().st_mode & 0o111 else b"-\0")
         h.update(path.read_bytes() + b"\0")
     return h.hexdigest()[:16]
 
@@ -67,8 +70,7 @@ def ensure_image(log_path: Path) -> Image:
     print(f"lab: building dom0 image {target.name} (log: {log_path})", flush=True)
     start = time.monotonic()
     with open(log_path, "w") as log:
-        rc = subprocess.call([str(RECIPE_DIR / "build-image.sh"), str(target)],
-                             stdout=log, stderr=subprocess.STDOUT)
+        rc = _run_build(target, log)
     seconds = time.monotonic() - start
     if rc != 0:
         tail = log_path.read_text(errors="replace").splitlines()[-15:]
@@ -76,6 +78,37 @@ def ensure_image(log_path: Path) -> Image:
                            f"see {log_path}:\n" + "\n".join(tail))
     _prune_old_images(cache, keep=target)
     return Image(target, built_now=True, build_seconds=seconds)
+
+
+def _run_build(target: Path, log: IO[str]) -> int:
+    """build-image.sh in its own process group, which is killed (and its
+    work directory removed) if this process is interrupted (Ctrl-C or
+    SIGTERM): nothing is left running behind the lab."""
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+    old_term = signal.signal(signal.SIGTERM, interrupt)
+    proc = subprocess.Popen([str(RECIPE_DIR / "build-image.sh"), str(target)],
+                            stdout=log, stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        return proc.wait()
+    except BaseException:
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(proc.pid, sig)
+                proc.wait(timeout=10)
+                break
+            except ProcessLookupError:
+                break
+            except subprocess.TimeoutExpired:
+                continue
+        for work in target.parent.glob(f"{target.name}.work.*"):
+            subprocess.call(["sh", "-c", 'for m in $(grep -o " $1[^ ]*" /proc/mounts'
+                             ' | sort -r); do umount -l "$m"; done', "sh", str(work)])
+            shutil.rmtree(work, ignore_errors=True)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, old_term)
 
 
 def _prune_old_images(cache: Path, keep: Path) -> None:
