@@ -15,7 +15,7 @@ from typing import Any
 
 from bindings.context import JSON, Context
 from bindings.devices import DeviceOps
-from bindings.errors import ERROR_DOMAIN_NOTFOUND, check, fail
+from bindings.errors import ERROR_DOMAIN_NOTFOUND, ERROR_FAIL, check, fail
 from bindings.events import EventOps
 from xend.errors import InvalidArgument
 
@@ -246,8 +246,10 @@ class Libxl(DeviceOps, EventOps, Context):
         return int(out[0])
 
     def set_max_memory(self, domid: int, max_kb: int) -> None:
-        check(self.lib.libxl_domain_setmaxmem(self.ctx, domid, max_kb),
-              "libxl_domain_setmaxmem", domid)
+        rc = self.lib.libxl_domain_setmaxmem(self.ctx, domid, max_kb)
+        # libxl 4.17 returns 1 (not an error code) when it cannot read the
+        # target or the target is above max_kb: a failure all the same.
+        check(ERROR_FAIL if rc > 0 else rc, "libxl_domain_setmaxmem", domid)
 
     def set_vcpus_online(self, domid: int, online: list[int],
                          max_vcpus: int) -> None:

@@ -343,8 +343,9 @@ def test_power_trigger_on_hvm(hv: Hypervisor, events: EventRecorder) -> None:
 # -- save / restore ------------------------------------------------------
 def test_save_restore_roundtrip(hv: Hypervisor, events: EventRecorder,
                                 tmp_path: Path) -> None:
-    domid = running(hv, vcpus=2, maxvcpus=3)
+    domid = running(hv, vcpus=2, maxvcpus=3, mem_mib=128)
     hv.set_vcpus_online(domid, 3)
+    _wait_vcpus_online(hv, domid, 3)
     hv.set_vcpu_affinity(domid, 0, [0])
     hv.sched_set(domid, weight=1000)
     time.sleep(0.05)
@@ -359,20 +360,23 @@ def test_save_restore_roundtrip(hv: Hypervisor, events: EventRecorder,
     hv.destroy(domid)
     with open(image, "rb") as stream:
         new = hv.restore(config, stream)
+    image.unlink()      # a real guest's image is large
     assert new != domid
     info = hv.domain_info(new)
     assert info.paused and not info.shutdown
     assert info.uuid == config["c_info"]["uuid"]
-    assert info.cpu_time_ns >= cpu_at_save
+    # A new domain to Xen: its cpu time starts again from zero.
+    assert cpu_at_save > 0 and info.cpu_time_ns == 0
     assert info.vcpu_online == 3
     assert hv.list_vcpus(new)[0].affinity == (0,)
     assert hv.sched_get(new).weight == 1000
 
 
 def test_save_then_resume(hv: Hypervisor, tmp_path: Path) -> None:
-    domid = running(hv)
+    domid = running(hv, mem_mib=128)
     with open(tmp_path / "img", "wb") as stream:
         hv.save(domid, stream, live=True)
+    (tmp_path / "img").unlink()
     hv.resume(domid)
     info = hv.domain_info(domid)
     assert not info.shutdown and not info.paused
@@ -380,27 +384,25 @@ def test_save_then_resume(hv: Hypervisor, tmp_path: Path) -> None:
         hv.resume(domid)
 
 
-@pytest.mark.parametrize("damage", ["magic", "truncate", "flip", "empty"])
-def test_restore_corrupt_image(hv: Hypervisor, tmp_path: Path,
-                               damage: str) -> None:
-    domid = running(hv)
+def test_restore_corrupt_image(hv: Hypervisor, tmp_path: Path) -> None:
+    """A damaged image is refused and leaves no domain behind.  (A flipped
+    byte in the page data is not among them: Xen's stream has no checksum.)"""
+    domid = running(hv, mem_mib=128)
     config = hv.domain_config(domid)
     image = tmp_path / "img"
     with open(image, "wb") as stream:
         hv.save(domid, stream)
     hv.destroy(domid)
-    data = bytearray(image.read_bytes())
-    if damage == "magic":
-        data[:4] = b"XXXX"
-    elif damage == "truncate":
-        data = data[:len(data) // 2]
-    elif damage == "flip":
-        data[len(data) // 2] ^= 0xFF
-    else:
-        data = bytearray()
-    image.write_bytes(bytes(data))
+    good = image.read_bytes()
+    image.unlink()
+    damaged = {"magic": b"XXXX" + good[4:], "truncate": good[:len(good) // 2],
+               "empty": b""}
     before = len(hv.list_domains())
-    with open(image, "rb") as stream, \
-            pytest.raises(HypervisorError, match="restore failed"):
-        hv.restore(config, stream)
-    assert len(hv.list_domains()) == before
+    for damage, data in damaged.items():
+        bad = tmp_path / damage
+        bad.write_bytes(data)
+        with open(bad, "rb") as stream, \
+                pytest.raises(HypervisorError, match="restore failed"):
+            hv.restore(config, stream)
+        bad.unlink()
+        assert len(hv.list_domains()) == before, damage

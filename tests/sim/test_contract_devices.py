@@ -31,8 +31,10 @@ def test_disk_hotplug(hv: Hypervisor, tmp_path: Path) -> None:
     a, b, c = _images(tmp_path, "a", "b", "c")
     domid = running(hv, disks=[{"pdev_path": a, "vdev": "xvda",
                                 "format": "raw", "readwrite": 1}])
-    added = hv.device_add(domid, "disk", {"pdev_path": b,
-                                          "vdev": "xvdb", "readwrite": 1})
+    # format raw, as xl and xm give it: libxl then picks the kernel's
+    # blkback (vbd); without a format it falls back to QEMU's qdisk.
+    added = hv.device_add(domid, "disk", {"pdev_path": b, "vdev": "xvdb",
+                                          "format": "raw", "readwrite": 1})
     assert added["vdev"] == "xvdb"
     disks = {d["vdev"]: d for d in hv.device_list(domid, "disk")}
     assert disks["xvda"]["devid"] == 51712
@@ -40,7 +42,8 @@ def test_disk_hotplug(hv: Hypervisor, tmp_path: Path) -> None:
     assert disks["xvdb"]["frontend"].endswith("/device/vbd/51728")
     assert "backend" in disks["xvdb"] and "state" in disks["xvdb"]
     with pytest.raises(InvalidArgument):
-        hv.device_add(domid, "disk", {"pdev_path": c, "vdev": "xvdb"})
+        hv.device_add(domid, "disk", {"pdev_path": c, "vdev": "xvdb",
+                                      "format": "raw"})
     hv.device_remove(domid, "disk", {"vdev": "xvdb"})
     assert [d["vdev"] for d in hv.device_list(domid, "disk")] == ["xvda"]
     with pytest.raises(InvalidArgument):

@@ -310,6 +310,14 @@ class LibxlHypervisor:
     def set_max_memory(self, domid: int, max_kb: int) -> None:
         if max_kb <= 0:
             raise InvalidArgument(f"invalid maximum memory {max_kb} KiB")
+        target_kb = self.domain_info(domid).target_memkb
+        if max_kb < target_kb:
+            # libxl refuses this (returning 1, not an error code), with
+            # these words in its log; the simulator says the same.
+            raise InvalidArgument(
+                f"maxmem {max_kb} KiB is below the memory target "
+                f"({target_kb} KiB): memory_static_max must be greater "
+                "than or equal to memory_dynamic_max")
         self._xl.set_max_memory(domid, max_kb)
 
     def set_vcpus_online(self, domid: int, count: int) -> None:
@@ -326,6 +334,15 @@ class LibxlHypervisor:
                           cpus: list[int]) -> None:
         if not cpus:
             raise InvalidArgument("an affinity needs at least one cpu")
+        # Xen says only EINVAL (ERROR_FAIL from libxl) for these; name them.
+        vcpu_max = self.domain_info(domid).vcpu_max
+        if not 0 <= vcpu < vcpu_max:
+            raise InvalidArgument(f"vcpu {vcpu} out of range 0-{vcpu_max - 1}")
+        host_cpus = int(self._xl.physinfo().get("nr_cpus", 0)) or 1
+        bad = [c for c in cpus if not 0 <= c < host_cpus]
+        if bad:
+            raise InvalidArgument(f"cpu {bad[0]} does not exist (host has "
+                                  f"{host_cpus} cpus, 0-{host_cpus - 1})")
         self._xl.set_vcpu_affinity(domid, vcpu, cpus)
 
     def sched_get(self, domid: int) -> SchedParams:

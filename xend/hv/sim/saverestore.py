@@ -8,8 +8,9 @@ stream (a migration peer) never blocks ``xm list``.  If writing fails the
 domain stays suspended and the caller resumes or destroys it, as xl does.
 
 ``restore`` reads and verifies the image first, then creates a new paused
-domain from the caller's config with the saved runtime state (cpu time,
-online vcpus, pinning, scheduler parameters, memory target).
+domain from the caller's config with the saved runtime state (online
+vcpus, pinning, scheduler parameters, memory target); like any new domain
+on Xen, its cpu time starts from zero.
 """
 
 from __future__ import annotations
@@ -64,10 +65,9 @@ class SaveRestoreOps(LifecycleOps):
         runtime, _saved_config = saveimage.read_image(stream)
         plan = validate_config(config, self._host_cpus)
         with self._change():
+            # A new domain to Xen: its cpu time starts from zero (the
+            # image's vcpu_time_ns is informational).
             dom = self._new_domain(plan, self._clock())
-            times = [int(t) for t in runtime.get("vcpu_time_ns", [])
-                     if isinstance(t, int)]
-            dom.vcpu_time_ns = (times + [0] * dom.max_vcpus)[:dom.max_vcpus]
             online = [v for v in runtime.get("online", [])
                       if isinstance(v, int) and 0 <= v < dom.max_vcpus]
             if online:
