@@ -37,7 +37,7 @@ def test_host_xenstore_connects_over_the_socket(short_dir: Path) -> None:
         config = XendConfig(hypervisor="libxl", xenstored_socket=path)
         service = open_xenstore(config)
         assert isinstance(service, HostXenstore)
-        assert service.backend_arguments() == {}    # libxl has its own
+        assert service.backend_arguments() == {"xenstore_socket": path}
         store = service.connect()
         assert store.read("/local/domain/0/name") == "Domain-0"
         service.close()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from bindings.errors import ERROR_DOMAIN_NOTFOUND, ERROR_NOPARAVIRT, libxl_rc
 from bindings.libxl import Libxl
@@ -27,6 +27,9 @@ from xend.hv import libxl_convert as convert
 from xend.hv.base import (JSON, DomainInfo, EventCallback, HostInfo,
                           SchedParams, VcpuInfo)
 from xend.hv.libxl_events import EventPump
+
+if TYPE_CHECKING:
+    from xenstore.client import PyxsStore
 
 log = logging.getLogger("xend.hv.libxl")
 
@@ -39,20 +42,25 @@ class LibxlHypervisor:
     def __init__(self, *, state_dir: str | None = None,
                  module_path: str | None = None,
                  log_level: int | None = None,
-                 libxl: Libxl | None = None) -> None:
+                 libxl: Libxl | None = None,
+                 xenstore_socket: str | None = None) -> None:
         """All optional.  ``state_dir``: accepted for parity with the sim
         backend and unused (libxl keeps its own state in /var/lib/xen);
         ``module_path``: an explicitly built ``_libxl_cffi`` module file
         (default: ``bindings._libxl_cffi`` or ``$XEND_LIBXL_CFFI``);
         ``log_level``: least xentoollog level formatted (default from the
         "xend.libxl" logger); ``libxl``: an open :class:`Libxl` to use
-        instead of opening one (tests)."""
+        instead of opening one (tests); ``xenstore_socket``: the host's
+        xenstored (default: libxenstore's rules), used for what libxl has
+        no call for (see :meth:`shutdown`)."""
         self.state_dir = state_dir
         self._module_path = module_path
         self._log_level = log_level
         self._xl_obj = libxl
         self._open_lock = threading.Lock()
         self._pump: EventPump | None = None
+        self._xenstore_socket = xenstore_socket
+        self._store: PyxsStore | None = None
         # Domains the caller saw shut down before watch_events (see there).
         self._seen_shut_down: set[int] = set()
 
@@ -191,6 +199,17 @@ class LibxlHypervisor:
 
     def shutdown(self, domid: int, reboot: bool = False) -> None:
         self._guest(domid, "shut down")
+        info = self.domain_info(domid)
+        if info.shutdown:
+            # libxl would post the request and wait a minute for an ack.
+            raise InvalidState(f"cannot shut down domain {domid}: it has shut "
+                               f"down ({info.shutdown_reason})")
+        if info.paused and info.domain_type == "pv":
+            # libxl waits (a minute) for the guest to acknowledge, which a
+            # paused guest cannot do.  Post the request as xend 4.4 did: the
+            # guest acts on it when it runs again.
+            self._post_control(domid, "reboot" if reboot else "poweroff")
+            return
         try:
             if reboot:
                 self._xl.reboot(domid)
@@ -398,6 +417,20 @@ class LibxlHypervisor:
         for dominfo in self._xl.list_domains():
             pump.arm(int(dominfo.get("domid", 0)))
 
+    def _post_control(self, domid: int, request: str) -> None:
+        """Write control/shutdown without waiting for the guest."""
+        from xenstore.client import PyxsStore
+        from xenstore.errors import StoreError
+        try:
+            with self._open_lock:
+                if self._store is None:
+                    self._store = PyxsStore(self._xenstore_socket)
+                store = self._store
+            store.write(f"/local/domain/{domid}/control/shutdown", request)
+        except StoreError as exc:
+            raise HypervisorError(f"cannot ask domain {domid} to {request}: "
+                                  f"xenstore: {exc}") from None
+
     def close(self) -> None:
         pump, self._pump = self._pump, None
         if pump is not None:
@@ -406,6 +439,9 @@ class LibxlHypervisor:
             xl, self._xl_obj = self._xl_obj, None
         if xl is not None:
             xl.close()
+        store, self._store = self._store, None
+        if store is not None:
+            store.close()
 
 
 def _check_limits(config: JSON) -> None:

@@ -15,7 +15,7 @@ guestdir=/var/lib/xen-lab/guest
 # Budgets well inside the harness's overall timeout, so a stuck step still
 # leaves a status.json behind instead of being killed with the VM.
 install_timeout=${LAB_INSTALL_TIMEOUT:-420}
-suite_timeout=${LAB_SUITE_TIMEOUT:-1200}
+suite_timeout=${LAB_SUITE_TIMEOUT:-2100}
 
 now() { date +%s.%N; }
 secs() { python3 -c "import sys; print(round(float(sys.argv[2]) - float(sys.argv[1]), 1))" "$1" "$2"; }
