@@ -96,8 +96,9 @@ class DomainWatcher:
         self._known = set(infos)
         for domid in sorted(new):
             if domid not in known:
-                log.info("xenstore: domain %d appeared (not started by "
-                         "xend)", domid)
+                # Often one xend is creating: its domid is recorded only
+                # once the create returns.
+                log.debug("xenstore: domain %d appeared", domid)
         # Forget what was delivered once xend forgot the domain, or it
         # runs again (resumed): its next shutdown is news.
         for domid in list(self._reported):
