@@ -199,7 +199,8 @@ def test_other_shutdown_errors_propagate(hv: LibxlHypervisor,
 
 def test_resume_only_a_suspended_domain(hv: LibxlHypervisor,
                                         fake: FakeLibxl) -> None:
-    hv.resume(5)                      # running: nothing to resume
+    with pytest.raises(xe.InvalidState):
+        hv.resume(5)                  # running: libxl must not see it
     assert fake.calls == []
     fake.dominfo[5].update(shutdown=True, shutdown_reason="suspend")
     hv.resume(5)

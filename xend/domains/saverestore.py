@@ -56,6 +56,8 @@ class SaveRestoreMixin(DomainServiceBase):
     def _resume_after_failure(self, domid: int) -> None:
         try:
             self.hv.resume(domid)
+        except InvalidState:
+            pass            # it never suspended: nothing to undo
         except XendError as exc:
             log.error("cannot resume domain %d after a failed save: %s",
                       domid, exc)

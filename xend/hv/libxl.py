@@ -73,9 +73,16 @@ class LibxlHypervisor:
                                          log_level=self._log_level)
         return self._xl_obj
 
-    def _arm(self, domid: int) -> None:
+    def _arm(self, domid: int, uuid: str = "") -> None:
         if self._pump is not None:
-            self._pump.arm(domid)
+            self._pump.arm(domid, uuid)
+
+    def _arm_new(self, domid: int) -> None:
+        """Arm a domain just made, with its uuid (for its death event)."""
+        try:
+            self.domain_info(domid)     # arms it
+        except XendError:
+            self._arm(domid)
 
     @staticmethod
     def _guest(domid: int, what: str) -> None:
@@ -125,7 +132,7 @@ class LibxlHypervisor:
                 self._seen_shut_down.add(domid)
             else:
                 self._seen_shut_down.discard(domid)
-        self._arm(domid)
+        self._arm(domid, info.uuid)
         return info
 
     def list_domains(self) -> list[DomainInfo]:
@@ -135,7 +142,18 @@ class LibxlHypervisor:
         return self._domain_info(self._xl.domain_info(domid))
 
     def domain_config(self, domid: int) -> JSON:
-        return self._xl.domain_config(domid)
+        """libxl's stored config, with the vcpus' hard affinity as it is
+        now: libxl keeps a vcpu-pin out of it, so a save/restore or a
+        migration would lose the pinning (the simulator keeps it)."""
+        config = self._xl.domain_config(domid)
+        b_info = config.get("b_info")
+        if isinstance(b_info, dict):
+            try:
+                vcpus = self.list_vcpus(domid)
+            except XendError:
+                return config
+            b_info["vcpu_hard_affinity"] = [list(v.affinity) for v in vcpus]
+        return config
 
     # -- domains: lifecycle ----------------------------------------------
     def create(self, config: JSON) -> int:
@@ -146,7 +164,7 @@ class LibxlHypervisor:
             self._diagnose_create_failure(config)
             self._raise_if_invalid(config)
             raise
-        self._arm(domid)
+        self._arm_new(domid)
         return domid
 
     def _diagnose_create_failure(self, config: JSON) -> None:
@@ -284,15 +302,12 @@ class LibxlHypervisor:
             stream.seek(os.lseek(fd, 0, os.SEEK_CUR))
 
     def resume(self, domid: int) -> None:
-        """Cooperative resume (suspend_cancel) of a saved domain.
-
-        A no-op when the domain is not suspended (e.g. the save failed
-        before the guest suspended), so callers may always call it.
-        """
-        info = self._xl.domain_info(domid)
-        if not (info.get("shutdown") and
-                info.get("shutdown_reason") == "suspend"):
-            return
+        """Cooperative resume (suspend_cancel) of a saved domain."""
+        self._guest(domid, "resume")
+        info = self.domain_info(domid)
+        if info.shutdown_reason != "suspend":
+            # libxl would "resume" a running guest too, and confuse it.
+            raise InvalidState(f"domain {domid} is not suspended")
         self._xl.resume(domid, suspend_cancel=True)
         if self._pump is not None:
             self._pump.rearm(domid)
@@ -306,7 +321,7 @@ class LibxlHypervisor:
         except HypervisorError:
             self._diagnose_create_failure(config)
             raise
-        self._arm(domid)
+        self._arm_new(domid)
         return domid
 
     # -- memory, vcpus, scheduling ---------------------------------------
@@ -415,7 +430,7 @@ class LibxlHypervisor:
         pump.start()
         self._pump = pump
         for dominfo in self._xl.list_domains():
-            pump.arm(int(dominfo.get("domid", 0)))
+            pump.arm(int(dominfo.get("domid", 0)), str(dominfo.get("uuid", "")))
 
     def _post_control(self, domid: int, request: str) -> None:
         """Write control/shutdown without waiting for the guest."""

@@ -39,6 +39,7 @@ class EventPump:
         self._callback = callback
         self._lock = threading.Lock()
         self._armed: dict[int, Any] = {}     # domid -> evgen
+        self._uuids: dict[int, str] = {}     # domid -> uuid, given to arm
         self._already_seen = set(already_seen or ())
         self._wake_r, self._wake_w = os.pipe()
         self._thread = threading.Thread(target=self._run,
@@ -46,11 +47,15 @@ class EventPump:
         self._stopping = False
 
     # -- arming ------------------------------------------------------------
-    def arm(self, domid: int) -> None:
-        """Report this domain's shutdown and death (idempotent)."""
+    def arm(self, domid: int, uuid: str = "") -> None:
+        """Report this domain's shutdown and death (idempotent).  ``uuid``
+        goes into its events when libxl's lack it (a death: the domain is
+        gone by then)."""
         if domid == 0:
             return
         with self._lock:
+            if uuid:
+                self._uuids[domid] = uuid
             if self._stopping or domid in self._armed:
                 return
             try:
@@ -66,6 +71,10 @@ class EventPump:
         if old is not None:
             self._xl.disable_domain_death(old)
         self.arm(domid)
+
+    def _uuid(self, domid: int) -> str:
+        with self._lock:
+            return self._uuids.get(domid, "")
 
     def _disarm(self, domid: int) -> None:
         with self._lock:
@@ -98,13 +107,16 @@ class EventPump:
                 log.debug("domain %d was already shut down when armed",
                           event.domid)
                 return
-            out = DomainEvent("shutdown", event.domid, event.uuid,
+            out = DomainEvent("shutdown", event.domid,
+                              event.uuid or self._uuid(event.domid),
                               event.shutdown_reason)
         elif event.type == "domain_death":
             with self._lock:
                 self._already_seen.discard(event.domid)
+                uuid = event.uuid or self._uuids.get(event.domid, "")
+                self._uuids.pop(event.domid, None)
             self._disarm(event.domid)
-            out = DomainEvent("death", event.domid, event.uuid)
+            out = DomainEvent("death", event.domid, uuid)
         else:
             log.debug("ignoring libxl event %s for domain %d", event.type,
                       event.domid)
