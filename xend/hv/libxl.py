@@ -27,6 +27,7 @@ from xend.hv import libxl_convert as convert
 from xend.hv.base import (JSON, DomainInfo, EventCallback, HostInfo,
                           SchedParams, VcpuInfo)
 from xend.hv.libxl_events import EventPump
+from xend.hv.libxl_stream import check_image
 
 if TYPE_CHECKING:
     from xenstore.client import PyxsStore
@@ -316,6 +317,9 @@ class LibxlHypervisor:
         """libxl_domain_create_restore from the stream's fd, left paused."""
         self._require_suspend()
         fd = _fd_at_logical_position(stream)
+        # libxl may crash the process on a damaged image: look first.
+        check_image(fd, os.lseek(fd, 0, os.SEEK_CUR) if stream.seekable()
+                    else 0)
         try:
             domid = self._xl.restore(config, fd)
         except HypervisorError:
