@@ -23,6 +23,7 @@ from bindings.events import LibxlEvent
 from xend import errors as xe
 from xend.hv.base import DomainEvent, Hypervisor
 from xend.hv.libxl import LibxlHypervisor
+from test_libxl_stream import image as libxl_image
 
 
 class FakeLibxl:
@@ -244,11 +245,18 @@ def test_save_keeps_the_file_object_in_step(
 def test_restore_reads_from_the_logical_position(
         hv: LibxlHypervisor, fake: FakeLibxl, tmp_path: Path) -> None:
     path = tmp_path / "img"
-    path.write_bytes(b"HEADER" + b"STREAM")
+    image = libxl_image()
+    path.write_bytes(b"HEADER" + image)
     with open(path, "rb") as stream:
         assert stream.read(6) == b"HEADER"   # the buffer read it all
         assert hv.restore({"c_info": {}}, stream) == 8
-    assert fake.calls == [("restore", 6, b"STREAM")]
+    [(call, fd, read)] = fake.calls     # the fake reads a little
+    assert (call, fd) == ("restore", 6) and read and image.startswith(read)
+    path.write_bytes(b"HEADER" + image[:-8])
+    with open(path, "rb") as stream, \
+            pytest.raises(xe.HypervisorError, match="truncated"):
+        stream.read(6)
+        hv.restore({"c_info": {}}, stream)
 
 
 def test_events_are_delivered_and_domains_armed(
