@@ -77,6 +77,13 @@ class LibxlHypervisor:
     def _arm(self, domid: int, uuid: str = "") -> None:
         if self._pump is not None:
             self._pump.arm(domid, uuid)
+            self._pump.nudge()
+
+    def _nudge(self) -> None:
+        """After a call that ran libxl's event loop in this thread: the
+        pump looks for events it raised (see EventPump.nudge)."""
+        if self._pump is not None:
+            self._pump.nudge()
 
     def _arm_new(self, domid: int) -> None:
         """Arm a domain just made, with its uuid (for its death event)."""
@@ -214,7 +221,10 @@ class LibxlHypervisor:
 
     def destroy(self, domid: int) -> None:
         self._guest(domid, "destroy")
-        self._xl.destroy(domid)
+        try:
+            self._xl.destroy(domid)
+        finally:
+            self._nudge()
 
     def shutdown(self, domid: int, reboot: bool = False) -> None:
         self._guest(domid, "shut down")
@@ -229,6 +239,12 @@ class LibxlHypervisor:
             # guest acts on it when it runs again.
             self._post_control(domid, "reboot" if reboot else "poweroff")
             return
+        try:
+            self._request_shutdown(domid, reboot)
+        finally:
+            self._nudge()
+
+    def _request_shutdown(self, domid: int, reboot: bool) -> None:
         try:
             if reboot:
                 self._xl.reboot(domid)
@@ -267,6 +283,8 @@ class LibxlHypervisor:
         except HypervisorError:
             self._not_found_if_gone(domid)
             raise
+        finally:
+            self._nudge()
 
     def unpause(self, domid: int) -> None:
         self._guest(domid, "unpause")
@@ -275,6 +293,8 @@ class LibxlHypervisor:
         except HypervisorError:
             self._not_found_if_gone(domid)
             raise
+        finally:
+            self._nudge()
 
     def rename(self, domid: int, new_name: str) -> None:
         self._guest(domid, "rename")
@@ -298,7 +318,10 @@ class LibxlHypervisor:
         self._require_suspend()
         stream.flush()                      # our bytes before libxl's
         fd = stream.fileno()
-        self._xl.suspend(domid, fd, live=live)
+        try:
+            self._xl.suspend(domid, fd, live=live)
+        finally:
+            self._nudge()
         if stream.seekable():               # keep the file object in step
             stream.seek(os.lseek(fd, 0, os.SEEK_CUR))
 
@@ -312,6 +335,7 @@ class LibxlHypervisor:
         self._xl.resume(domid, suspend_cancel=True)
         if self._pump is not None:
             self._pump.rearm(domid)
+            self._pump.nudge()
 
     def restore(self, config: JSON, stream: BinaryIO) -> int:
         """libxl_domain_create_restore from the stream's fd, left paused."""
@@ -405,12 +429,18 @@ class LibxlHypervisor:
 
     # -- devices -----------------------------------------------------------
     def device_add(self, domid: int, kind: str, device: JSON) -> JSON:
-        return self._xl.device_add(domid, kind, device)
+        try:
+            return self._xl.device_add(domid, kind, device)
+        finally:
+            self._nudge()
 
     def device_remove(self, domid: int, kind: str, device: JSON,
                       force: bool = False) -> None:
         self._guest(domid, "remove a device from")
-        self._xl.device_remove(domid, kind, device, force)
+        try:
+            self._xl.device_remove(domid, kind, device, force)
+        finally:
+            self._nudge()
 
     def device_list(self, domid: int, kind: str) -> list[JSON]:
         return self._xl.device_list(domid, kind)

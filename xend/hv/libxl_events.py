@@ -4,7 +4,8 @@ libxl does not act on a guest's shutdown (``on_poweroff`` etc.); xend does,
 so it must hear of every one.  :class:`EventPump` keeps one
 ``libxl_evenable_domain_death`` evgen per domain and a dedicated thread
 blocked in libxl's event loop (with a wake-up pipe so :meth:`stop` can end
-it), and turns libxl events into :class:`DomainEvent` callbacks.
+it and :meth:`nudge` make it look for events), and turns libxl events into
+:class:`DomainEvent` callbacks.
 
 libxl reports one shutdown per evgen, never a second one, even if the
 domain is resumed after a save; :meth:`rearm` replaces the evgen after a
@@ -42,9 +43,12 @@ class EventPump:
         self._uuids: dict[int, str] = {}     # domid -> uuid, given to arm
         self._already_seen = set(already_seen or ())
         self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
         self._thread = threading.Thread(target=self._run,
                                         name="libxl-events", daemon=True)
         self._stopping = False
+        self._closed = False
 
     # -- arming ------------------------------------------------------------
     def arm(self, domid: int, uuid: str = "") -> None:
@@ -94,9 +98,34 @@ class EventPump:
                 # libxl's poller failing is a "disaster": nothing to retry
                 log.error("libxl event loop failed: %s", exc)
                 return
-            if event is None:     # woken by stop()
-                return
+            if event is None:     # woken: by stop(), or nudged
+                with self._lock:
+                    if self._stopping:
+                        return
+                self._drain_wake_pipe()
+                continue
             self._dispatch(event)
+
+    def nudge(self) -> None:
+        """Look for events now.  An event libxl raised while another
+        thread ran its own event loop (a synchronous call such as destroy
+        read the Xenstore watch) is queued without waking this thread,
+        which sleeps on the fds libxl gave it: so after such calls the
+        backend nudges it (libxl_event_check then finds the event)."""
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                os.write(self._wake_w, b"n")
+            except BlockingIOError:
+                pass            # full: a wake-up is pending anyway
+
+    def _drain_wake_pipe(self) -> None:
+        try:
+            while os.read(self._wake_r, 4096):
+                pass
+        except (BlockingIOError, OSError):
+            pass
 
     def _dispatch(self, event: LibxlEvent) -> None:
         if event.type == "domain_shutdown":
@@ -132,12 +161,14 @@ class EventPump:
             if self._stopping:
                 return
             self._stopping = True
-        os.write(self._wake_w, b"x")
+        self.nudge()
         if self._thread.is_alive():
             self._thread.join()
         with self._lock:
             armed, self._armed = self._armed, {}
         for evgen in armed.values():
             self._xl.disable_domain_death(evgen)
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        with self._lock:
+            self._closed = True
+            os.close(self._wake_r)
+            os.close(self._wake_w)
