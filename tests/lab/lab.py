@@ -164,7 +164,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     tail = RunnerTail(run_dir / "labout" / "runner.log", t_vm)
     vm_errors = []
     try:
-        vm = qemu.run(spec, timeout_s=budget, poll=tail)
+        vm = qemu.run(spec, timeout_s=budget, poll=tail,
+                      finished=(run_dir / "labout" / "status.json").exists)
     except KeyboardInterrupt:       # Ctrl-C / SIGTERM: QEMU is already gone
         vm = qemu.VmResult(None, time.monotonic() - t_vm, False)
         vm_errors.append("interrupted (SIGINT/SIGTERM); QEMU killed")
@@ -173,6 +174,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         info["timings"]["boot_to_runner_s"] = round(tail.first_seen, 1)
     if vm_errors:
         pass
+    elif vm.hung_after_done:
+        vm_errors.append("dom0 finished but did not power off (its init may have crashed: "
+                         "see serial.log); QEMU killed")
     elif vm.timed_out:
         vm_errors.append(f"lab timed out after {time.monotonic() - t0:.0f}s; QEMU killed")
     elif vm.exit_code != 0:

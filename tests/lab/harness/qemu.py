@@ -89,14 +89,19 @@ class VmResult:
     exit_code: int | None        # None: killed on timeout
     seconds: float
     timed_out: bool
+    hung_after_done: bool = False   # finished() held, yet no power-off: killed
 
 
 def run(spec: VmSpec, timeout_s: float, poll: Callable[[], None] | None = None,
-        poll_every_s: float = 2.0) -> VmResult:
+        poll_every_s: float = 2.0, finished: Callable[[], bool] | None = None,
+        grace_s: float = 120.0) -> VmResult:
     """Runs QEMU until it exits (dom0 powered off) or timeout_s passes.
 
-    QEMU is started in its own process group and killed with it on timeout,
-    on an exception, or on SIGINT/SIGTERM to this process.
+    ``finished`` says when dom0's work is done: if QEMU has not exited
+    grace_s after that (dom0 could not power off, e.g. its init crashed),
+    it is killed rather than left to the timeout.  QEMU is started in its
+    own process group and killed with it on timeout, on an exception, or on
+    SIGINT/SIGTERM to this process.
     """
     start = time.monotonic()
     proc = subprocess.Popen(command(spec), start_new_session=True,
@@ -113,6 +118,7 @@ def run(spec: VmSpec, timeout_s: float, poll: Callable[[], None] | None = None,
         proc.wait()
 
     old_term = signal.signal(signal.SIGTERM, _interrupt)
+    done_at: float | None = None
     try:
         while True:
             try:
@@ -124,6 +130,11 @@ def run(spec: VmSpec, timeout_s: float, poll: Callable[[], None] | None = None,
                 pass
             if poll:
                 poll()
+            if done_at is None and finished is not None and finished():
+                done_at = time.monotonic()
+            if done_at is not None and time.monotonic() - done_at > grace_s:
+                kill()
+                return VmResult(None, time.monotonic() - start, False, True)
             if time.monotonic() - start > timeout_s:
                 kill()
                 return VmResult(None, time.monotonic() - start, True)
