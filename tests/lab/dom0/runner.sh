@@ -82,6 +82,11 @@ fi
 # fails the run on a failed install.
 # Extra pytest arguments from the host (LAB_PYTEST_ARGS), whitespace-split.
 pytest_args=$(cat "$out/pytest-args" 2>/dev/null)
+# Core dumps of anything that crashes during the suite (xend, a libxl
+# child, the contract tests), summarised with gdb afterwards.
+mkdir -p /var/tmp/cores
+echo '/var/tmp/cores/core.%e.%p' > /proc/sys/kernel/core_pattern
+ulimit -c unlimited
 step "running the lab suite ${pytest_args:+(extra args: $pytest_args)}"
 t_suite=$(now)
 cd "$project"
@@ -98,6 +103,21 @@ suite_rc=$(cat "$out/pytest.rc" 2>/dev/null || echo 255)
 suite_s=$(secs "$t_suite" "$(now)")
 step "suite finished rc=$suite_rc (${suite_s}s)"
 
+# Which processes crashed: "core.<comm>.<pid>" each, for status.json.
+crashes=$(ls /var/tmp/cores 2>/dev/null | sed -n 's/^core\.//p' | tr '\n' ' ')
+for core in /var/tmp/cores/core.*; do
+    [ -e "$core" ] || continue
+    mkdir -p "$out/cores"
+    exe=$(file -b "$core" 2>/dev/null | sed -n "s/.*execfn: '\([^']*\)'.*/\1/p")
+    [ -n "$exe" ] || exe=/usr/bin/python3.11
+    step "core dump $core ($exe)"
+    if command -v gdb > /dev/null; then
+        timeout 300 gdb -batch -nx -ex "info threads" -ex "thread apply all bt 40" \
+            "$exe" "$core" > "$out/cores/$(basename "$core").txt" 2>&1
+        grep -m1 -A25 "^Thread 1 " "$out/cores/$(basename "$core").txt" || true
+    fi
+done
+
 xl dmesg > "$out/xl-dmesg.txt" 2>&1
 mkdir -p "$out/guest-consoles"
 cp /var/log/xen/console/*.log "$out/guest-consoles/" 2>/dev/null
@@ -112,6 +132,7 @@ json.dump({
     "install": "$install_result",
     "bindings_build": "$bindings_result",
     "pytest_rc": $suite_rc,
+    "crashes": "$crashes".split(),
     "seconds": {"toolstack_wait": $(secs "$t0" "$t_install"), "install": $install_s, "suite": $suite_s},
 }, open(sys.argv[1], "w"), indent=2)
 PY

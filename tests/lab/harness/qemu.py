@@ -18,6 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# LAB_QEMU_ACCEL overrides -accel (experiments; see tests/lab/README.md).
+ACCEL = os.environ.get("LAB_QEMU_ACCEL", "tcg,thread=multi,tb-size=512")
 XEN_CMDLINE = "dom0_mem=1024M,max:1024M dom0_max_vcpus=2 console=com1 com1=115200,8n1"
 DOM0_CMDLINE = "root=/dev/vda rw console=hvc0 net.ifnames=0"
 
@@ -53,7 +55,7 @@ def command(spec: VmSpec) -> list[str]:
     modules = f"{_no_comma(spec.dom0_kernel)} {dom0_args},{_no_comma(spec.dom0_initrd)}"
     cmd = [
         "qemu-system-x86_64",
-        "-accel", "tcg,thread=multi,tb-size=512",
+        "-accel", ACCEL,
         # max: emulated SVM too, so PVH guests work.  -smap: with TCG's SMAP
         # (QEMU 7.2) dom0's Debian 6.1 kernel takes an unhandled #PF on its
         # first IRET and Xen crashes it ("Hardware Dom0 crashed").

@@ -46,6 +46,12 @@ def build(outdir: Path, errors: list[str], lab_info: dict[str, Any]) -> dict[str
     rc = status.get("pytest_rc")
     if rc not in (None, 0, 1):      # 1 = some test failed, reported per scenario
         errors.append(f"lab suite did not complete normally (pytest rc={rc}; 124 = timeout)")
+    crashes = status.get("crashes") or []
+    if crashes:
+        # Any process, ours or not (systemd, udevd...): a crash of a
+        # process we did not write says the emulated host corrupted memory.
+        errors.append(f"processes crashed in dom0 during the suite: {', '.join(crashes)} "
+                      "(comm.pid; gdb backtraces in lab-logs/cores/)")
     if status and not scenarios:
         errors.append("lab suite recorded no scenario")
     xen_version = status.get("xen_version") or _xen_version_from(outdir / "xl-info.txt")
@@ -63,6 +69,7 @@ def build(outdir: Path, errors: list[str], lab_info: dict[str, Any]) -> dict[str
             "install": install,
             "bindings_build": status.get("bindings_build"),
             "dom0_kernel": status.get("dom0_kernel"),
+            "crashes": crashes,
             "timings": timings,
             **lab_info,
         },

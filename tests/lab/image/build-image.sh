@@ -61,6 +61,11 @@ if compgen -G "/usr/local/share/ca-certificates/*.crt" > /dev/null; then
 fi
 in_root update-ca-certificates > /dev/null
 
+# Debugging tools (gdb summarises core dumps after the suite): installed
+# with apt after debootstrap, whose --include cannot order gdb's dependencies.
+in_root apt-get update -q > /dev/null
+in_root apt-get install -y -q --no-install-recommends $(sed -e 's/#.*//' "$here/debug-packages.txt" | xargs) > /dev/null
+
 in_root passwd -d root > /dev/null            # debug shell on the serial console
 in_root systemctl enable xen-lab.service > /dev/null 2>&1
 mkdir -p "$root/var/log/xen/console" "$root/var/lib/xen-lab"
