@@ -18,9 +18,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# LAB_QEMU_ACCEL overrides -accel (experiments; see tests/lab/README.md).
+# LAB_QEMU_ACCEL and LAB_XEN_CMDLINE override -accel and Xen's command line
+# (experiments; see tests/lab/README.md).
 ACCEL = os.environ.get("LAB_QEMU_ACCEL", "tcg,thread=multi,tb-size=512")
-XEN_CMDLINE = "dom0_mem=1024M,max:1024M dom0_max_vcpus=2 console=com1 com1=115200,8n1"
+XEN_CMDLINE = os.environ.get(
+    "LAB_XEN_CMDLINE", "dom0_mem=1024M,max:1024M dom0_max_vcpus=2 console=com1 com1=115200,8n1")
 DOM0_CMDLINE = "root=/dev/vda rw console=hvc0 net.ifnames=0"
 
 
