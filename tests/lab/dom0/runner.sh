@@ -108,8 +108,10 @@ crashes=$(ls /var/tmp/cores 2>/dev/null | sed -n 's/^core\.//p' | tr '\n' ' ')
 for core in /var/tmp/cores/core.*; do
     [ -e "$core" ] || continue
     mkdir -p "$out/cores"
-    exe=$(file -b "$core" 2>/dev/null | sed -n "s/.*execfn: '\([^']*\)'.*/\1/p")
-    [ -n "$exe" ] || exe=/usr/bin/python3.11
+    # The program is the first word of the command line the core records
+    # (for a Python script, the interpreter: its execfn is the script).
+    exe=$(file -b "$core" 2>/dev/null | sed -n "s/.*from '\([^' ]*\).*/\1/p")
+    file -b -L "$exe" 2>/dev/null | grep -q ELF || exe=/usr/bin/python3.11
     step "core dump $core ($exe)"
     if command -v gdb > /dev/null; then
         timeout 300 gdb -batch -nx -ex "info threads" -ex "thread apply all bt 40" \
