@@ -91,6 +91,25 @@ def test_on_poweroff_actions(daemon: Daemon, action, survives, renamed):
                for n in names) == renamed
 
 
+def test_preserve_acts_on_a_repeated_shutdown_event_once(daemon: Daemon, caplog):
+    """The backend and Xenstore both report a shutdown: a preserved domain
+    is kept (and logged) once, and a later death still forgets it."""
+    daemon.m.create(cfg("k", on_poweroff="preserve"))
+    old = domid_of(daemon, "k")
+    uuid = daemon.m.record("k")["uuid"]
+    with caplog.at_level("INFO", logger="xend"):
+        daemon.m.shutdown("k")
+        daemon.wait(lambda: daemon.m.record("k")["state"] == "---s--")
+        daemon.m.handle_event(DomainEvent("shutdown", old, uuid, "poweroff"))
+        daemon.m.handle_event(DomainEvent("shutdown", old, uuid, "poweroff"))
+    assert sum("shut down (poweroff): preserve" in r.getMessage()
+               for r in caplog.records) == 1
+    assert domid_of(daemon, "k") == old
+    daemon.m.destroy("k")
+    daemon.wait(lambda: not _exists(daemon, "k"))
+    assert old not in daemon.m.kept
+
+
 def _exists(d: Daemon, name: str) -> bool:
     try:
         d.m.record(name)

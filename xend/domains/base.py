@@ -40,6 +40,9 @@ class DomainServiceBase:
         # death events are expected and must not trigger restart policies.
         self.quiet: set[int] = set()
         self.halting: set[int] = set()
+        # Domains left shut down by on_*=preserve: a repeat of their
+        # shutdown event (backend and Xenstore both report it) is ignored.
+        self.kept: set[int] = set()
         # Called after every change to a domain xend keeps (started,
         # reconfigured, renamed, stopped); the Xenstore mirror hooks in here.
         self.on_change: Callable[[DomainEntry], None] | None = None

@@ -57,13 +57,14 @@ class PolicyMixin(DomainServiceBase):
         if event.kind == "death":
             self.quiet.discard(event.domid)
             self.halting.discard(event.domid)
+            self.kept.discard(event.domid)
             if entry is not None and entry.domid == event.domid:
                 log.info("domain %s (id %d) died", entry.name, event.domid)
                 self.forget(entry)
             return
         if event.kind != "shutdown" or event.reason == "suspend":
             return
-        if event.domid in self.quiet or entry is None:
+        if event.domid in self.quiet or event.domid in self.kept or entry is None:
             return
         try:
             if not self.hv.domain_info(event.domid).shutdown:
@@ -86,6 +87,7 @@ class PolicyMixin(DomainServiceBase):
 
     def apply_action(self, entry: DomainEntry, domid: int, action: str) -> None:
         if action == "preserve":
+            self.kept.add(domid)
             return
         if action.startswith("coredump-"):
             log.warning("core dumps are not supported; %s of %s done "
