@@ -3,15 +3,15 @@
 # packages: Xen's tools and libxl headers, the xenstore tools, a compiler;
 # QEMU, debootstrap and e2fsprogs for the Xen lab), install the project with
 # its test extras into .venv, build the libxl bindings, type-check the code,
-# run the test suite and, with XEND_LAB=1, then the Xen lab (a real Xen 4.17
-# host under QEMU, tests/lab/README.md; its image is cached in
-# /var/cache/xend-lab).  The lab does not gate CI yet: see its README.
+# run the test suite and then the Xen lab (a real Xen 4.17 host under QEMU,
+# tests/lab/README.md; its image is cached in /var/cache/xend-lab).
+# XEND_LAB=0 skips the lab.
 #
 # Extra arguments go to pytest, and then only pytest runs (no lab).  The exit
 # status is non-zero if either part failed.
 set -eu
 cd "$(dirname "$0")/.."
-lab=${XEND_LAB:-0}
+lab=${XEND_LAB:-1}
 [ $# -eq 0 ] || lab=0
 pkgs="xen-utils-4.17 xenstore-utils libxen-dev gcc python3-dev python3-venv"
 [ "$lab" = 0 ] || pkgs="$pkgs qemu-system-x86 debootstrap e2fsprogs"
