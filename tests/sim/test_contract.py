@@ -145,25 +145,32 @@ def test_not_enough_memory(hv: Hypervisor) -> None:
         hv.create(pv_config(mem_mib=free_mib + 1024))
 
 
-def _settled_free_kb(hv: Hypervisor, timeout: float = 20.0) -> int:
-    """Free host memory once it stops changing: on Xen, the pages of
-    domains destroyed a moment ago (earlier tests) come back over a few
-    seconds, which would hide part of a new domain's allocation."""
+def _settled_free_kb(hv: Hypervisor, timeout: float = 30.0, quiet_s: float = 2.0) -> int:
+    """Free host memory once it has not changed for quiet_s: on Xen, the
+    pages of domains destroyed a moment ago (earlier tests) come back over
+    a few seconds, which would hide part of a new domain's allocation."""
     last = hv.host_info().free_memory_kb
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        time.sleep(0.5)
+    still_since = time.monotonic()
+    deadline = still_since + timeout
+    while time.monotonic() < deadline and time.monotonic() - still_since < quiet_s:
+        time.sleep(0.25)
         now = hv.host_info().free_memory_kb
-        if now == last:
-            break
-        last = now
+        if now != last:
+            last, still_since = now, time.monotonic()
     return last
+
+
+# Pages Xen may still be handing back from earlier domains after the
+# memory looked settled (a lab run once saw one 4 KiB page).  Far below
+# the 512 MiB a domain that was not accounted for would leave.
+RETURNING_PAGES_SLACK_KB = 1 * MiB
 
 
 def test_free_memory_accounts_for_domains(hv: Hypervisor) -> None:
     before = _settled_free_kb(hv)
     hv.create(pv_config(mem_mib=512))
-    assert before - hv.host_info().free_memory_kb >= 512 * MiB
+    dropped = before - hv.host_info().free_memory_kb
+    assert dropped >= 512 * MiB - RETURNING_PAGES_SLACK_KB, dropped
 
 
 def test_unknown_domain(hv: Hypervisor) -> None:

@@ -33,6 +33,14 @@ class Domain:
         return "p" in self.state
 
 
+def settled_flags(state: str) -> str:
+    """The state flags that do not change by themselves: paused, shutdown,
+    crashed, dying.  A guest flips between running (r), blocked (b) and
+    runnable (neither) on its own from one moment to the next, so two
+    listings taken apart (xm's and xl's) may differ there and still agree."""
+    return "".join(c if c in "pscd" else "-" for c in state)
+
+
 def list_domains() -> dict[str, Domain]:
     out = run("list").stdout.splitlines()[1:]       # skip the header
     doms = {}
