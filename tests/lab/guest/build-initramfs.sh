@@ -43,6 +43,9 @@ cp "$here/inittab" "$tmp/etc/inittab"
 cp "$here/rc.lab" "$tmp/etc/rc.lab"
 cp "$here/cpu-online" "$tmp/etc/cpu-online"
 chmod +x "$tmp/etc/rc.lab" "$tmp/etc/cpu-online"
+# The vector-register checker of the stress scenarios (lab.fpcheck= on the
+# guest's command line runs it), static like busybox.
+gcc -O2 -static -o "$tmp/bin/fpcheck" "$here/../tools/fpcheck.c"
 
 mkdir -p "$out"
 (cd "$tmp" && find . | cpio -o -H newc --quiet) | gzip -1 > "$out/initramfs.gz.tmp"

@@ -21,6 +21,10 @@ from pathlib import Path
 # LAB_QEMU_ACCEL and LAB_XEN_CMDLINE override -accel and Xen's command line
 # (experiments; see tests/lab/README.md).
 ACCEL = os.environ.get("LAB_QEMU_ACCEL", "tcg,thread=multi,tb-size=512")
+# max: emulated SVM too, so PVH guests work.  -smap: with TCG's SMAP
+# (QEMU 7.2) dom0's Debian 6.1 kernel takes an unhandled #PF on its first
+# IRET and Xen crashes it ("Hardware Dom0 crashed").  LAB_QEMU_CPU overrides.
+CPU = os.environ.get("LAB_QEMU_CPU", "max,-smap")
 # dom0 gets one vCPU, pinned: with two, processes in dom0 crashed with
 # corrupted memory under TCG in most runs (xend, and processes we do not
 # write: systemd, systemd-udevd; with -accel thread=single too).  Guests
@@ -63,10 +67,7 @@ def command(spec: VmSpec) -> list[str]:
     cmd = [
         "qemu-system-x86_64",
         "-accel", ACCEL,
-        # max: emulated SVM too, so PVH guests work.  -smap: with TCG's SMAP
-        # (QEMU 7.2) dom0's Debian 6.1 kernel takes an unhandled #PF on its
-        # first IRET and Xen crashes it ("Hardware Dom0 crashed").
-        "-cpu", "max,-smap",
+        "-cpu", CPU,
         "-m", str(spec.memory_mb), "-smp", str(spec.cpus),
         "-display", "none", "-vga", "none", "-no-reboot",
         "-kernel", _no_comma(spec.xen),

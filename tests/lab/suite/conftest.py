@@ -29,6 +29,28 @@ _RESULTS: dict[str, dict[str, Any]] = {}     # nodeid -> scenario, in run order
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "lab: needs a real Xen host (runs inside the lab VM)")
     config.addinivalue_line("markers", "scenario(name): the lab report's scenario name for this test")
+    config.addinivalue_line("markers", "stress: a stress scenario (test_stress.py), run only with -m stress")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--stress-seconds", type=int, default=300,
+                     help="how long each stress scenario runs (test_stress.py)")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Stress scenarios run only when asked for by name (-m stress), never
+    # as part of a normal lab run or of the host's own test run.
+    if "stress" in (config.option.markexpr or ""):
+        return
+    keep = [i for i in items if i.get_closest_marker("stress") is None]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if i not in keep])
+        items[:] = keep
+
+
+@pytest.fixture
+def stress_seconds(request: pytest.FixtureRequest) -> int:
+    return int(request.config.getoption("--stress-seconds", default=300))
 
 
 def scenario_name(item: pytest.Item) -> str:
