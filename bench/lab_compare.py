@@ -1,7 +1,7 @@
 """xm (through xend, libxl backend) against Xen's own xl, from one lab run.
 
 The lab scenario ``bench-xm-vs-xl`` (tests/lab/suite/test_xm_zbench.py)
-times ``xm list``/``xl list``, ``create`` to a booted guest and
+times ``xm list``/``xl list`` (and ``python3 -c pass``, the floor), ``create`` to a booted guest and
 ``save``/``restore`` of the same PV test guest on the same host, and
 ``xenstore-keys`` times ``create -p`` of both; the figures land in
 ``lab-logs/bench.json`` beside the lab report.  This prints them with the
@@ -43,6 +43,10 @@ def main(argv: list[str]) -> int:
             continue
         a, b = statistics.median(xm), statistics.median(xl)
         print(f"{what:<12} {a:8.3f} {b:8.3f} {a / b:7.2f} {min(len(xm), len(xl)):4d}")
+    floor = times.get("python3 -c pass")
+    if floor and times.get("xm list"):
+        f = statistics.median(floor)
+        print(f"floor: python3 -c pass {f:.3f} s; xm list is {statistics.median(times['xm list']) / f:.2f}x it")
     return 0
 
 
