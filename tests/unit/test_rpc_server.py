@@ -47,7 +47,7 @@ def make_registry():
         raise DomainNotFound(dom)
     reg.register("xend.domain", record)
 
-    def save(dom, checkpoint, *, fds):
+    def save(dom, checkpoint, path=None, temp=None, *, fds):
         with os.fdopen(fds[0], "wb") as f:
             f.write(f"saved {dom}".encode())
     reg.register("xend.domain.save", save)
