@@ -205,12 +205,26 @@ class StateFile:
         except OSError:
             pass
         self._lock = handle
+        self.sweep()
 
     def unlock(self) -> None:
         if self._lock is not None:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
             self._lock = None
+
+    def sweep(self) -> None:
+        """Remove temp files of a write cut short (a crash)."""
+        try:
+            names = os.listdir(self.dir)
+        except OSError:
+            return
+        for name in names:
+            if name.startswith(".hypervisor."):
+                try:
+                    os.unlink(os.path.join(self.dir, name))
+                except OSError:
+                    pass
 
     def load(self) -> SimState | None:
         try:
