@@ -3,12 +3,15 @@
 xm opens the file itself, with the caller's permissions and working
 directory, and passes the open descriptor to xend with the request
 (SCM_RIGHTS).  So relative paths work, and a user can only save into or
-restore from files they may access themselves.
+restore from files they may access themselves.  ``save`` passes a
+``.tmp-<name>.XXXXXX`` file created next to the target, and both paths:
+xend renames it onto the target once the image is complete.
 """
 
 from __future__ import annotations
 
 import os
+import tempfile
 
 from xend.errors import ConnectionFailed, ProtocolError, XendError
 from xm.context import XmContext
@@ -18,21 +21,26 @@ from xm.progress import Progress
 
 def save(xm: XmContext, dom: str, path: str, checkpoint: bool) -> None:
     target = os.path.abspath(path)
-    existed = os.path.exists(target)
+    if os.path.isdir(target):
+        raise XmFailure(f"xm save: {target} is a directory")
+    directory, name = os.path.split(target)
     try:
-        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # xend writes the temp file and renames it onto the target only
+        # when the image is complete: the target is never half written.
+        fd, temp = tempfile.mkstemp(prefix=f".tmp-{name}.", dir=directory)
     except OSError:
         raise XmFailure(f"xm save: Unable to create file {target}") from None
     try:
         with Progress(f"Saving domain {dom} ...", xm.err, xm.interactive()):
-            xm.call("xend.domain.save", dom, checkpoint, fds=[fd])
-    except (ConnectionFailed, ProtocolError):
-        raise       # xend may still be saving into the file: keep it
-    except XendError:
-        # xend refused or failed: leave no empty or partial image behind
-        # for xendomains to trip over (but never remove the user's file).
-        if not existed:
-            _unlink_quietly(target)
+            xm.call("xend.domain.save", dom, checkpoint, target, temp,
+                    fds=[fd])
+    except (ConnectionFailed, ProtocolError, KeyboardInterrupt):
+        # xend may still be saving: it renames the temp file when done,
+        # or removes it (at the latest when it starts again).
+        raise
+    except BaseException:
+        # xend refused or failed (and removed the temp file itself).
+        _unlink_quietly(temp)
         raise
     finally:
         os.close(fd)
@@ -47,9 +55,9 @@ def _unlink_quietly(path: str) -> None:
 
 def restore(xm: XmContext, path: str, paused: bool) -> None:
     source = os.path.abspath(path)
+    if os.path.isdir(source):          # opening a directory would succeed
+        raise XmFailure(f"xm restore: {source} is a directory")
     try:
-        if os.path.isdir(source):      # opening a directory would succeed
-            raise IsADirectoryError(source)
         fd = os.open(source, os.O_RDONLY)
     except OSError:
         raise XmFailure(f"xm restore: Unable to read file {source}") from None

@@ -1,6 +1,7 @@
 """The RPC server in-process: dispatch, bad requests, fd passing, peers."""
 
 import asyncio
+import logging
 import os
 import socket
 import struct
@@ -47,7 +48,7 @@ def make_registry():
         raise DomainNotFound(dom)
     reg.register("xend.domain", record)
 
-    def save(dom, checkpoint, *, fds):
+    def save(dom, checkpoint, path=None, temp=None, *, fds):
         with os.fdopen(fds[0], "wb") as f:
             f.write(f"saved {dom}".encode())
     reg.register("xend.domain.save", save)
@@ -146,3 +147,26 @@ def test_peer_uid_refused(tmp_path):
 def test_not_running(tmp_path):
     with pytest.raises(ConnectionFailed, match="Is xend running"):
         XendClient(str(tmp_path / "none.sock")).call("xend.version")
+
+
+def test_passwords_stay_out_of_the_log(tmp_path, caplog):
+    """Both the per-request debug line and an internal error's record."""
+    reg = make_registry()
+
+    def create(config, paused):
+        raise RuntimeError("boom")
+    reg.register("xend.domain.create", create)
+    path = str(tmp_path / "x.sock")
+    srv = ServerThread(path, reg)
+    caplog.set_level(logging.DEBUG, logger="xend.rpc")
+    try:
+        with XendClient(path) as client:
+            with pytest.raises(Exception, match="boom"):
+                client.call("xend.domain.create",
+                            {"name": "v", "platform": {"vncpasswd": "hunter2"},
+                             "vfbs": [{"vncpasswd": "s3cret"}]}, False)
+    finally:
+        srv.stop()
+    text = caplog.text
+    assert "xend.domain.create" in text and "internal error" in text
+    assert "hunter2" not in text and "s3cret" not in text

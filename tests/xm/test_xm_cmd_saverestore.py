@@ -10,26 +10,36 @@ from xend.errors import InvalidState
 
 
 def test_save_passes_an_open_writable_fd(xm, fake, tmp_path, monkeypatch):
+    """xm passes a .tmp- file next to the target and both absolute paths;
+    xend (here: the fake) writes it and renames it when complete."""
     seen = {}
 
-    def save(dom, checkpoint):
+    def save(dom, checkpoint, path, temp):
         # the fd is valid during the call; write through it like xend would
         fd = fake.calls[-1][2][0]
         os.write(fd, b"LinuxGuestRecord")
-        seen["args"] = (dom, checkpoint)
+        assert os.path.samestat(os.fstat(fd), os.stat(temp))
+        os.rename(temp, path)
+        seen["args"] = (dom, checkpoint, path, temp)
 
     fake.answers["xend.domain.save"] = save
     monkeypatch.chdir(tmp_path)
     r = xm("save", "guest1", "g.chk")        # relative path
     assert (r.status, r.out, r.err) == (0, "", "")
-    assert seen["args"] == ("guest1", False)
+    dom, checkpoint, path, temp = seen["args"]
+    assert (dom, checkpoint, path) == ("guest1", False,
+                                       str(tmp_path / "g.chk"))
+    assert os.path.dirname(temp) == str(tmp_path)
+    assert os.path.basename(temp).startswith(".tmp-g.chk.")
     assert (tmp_path / "g.chk").read_bytes() == b"LinuxGuestRecord"
     assert len(fake.calls[-1][2]) == 1
+    assert os.listdir(tmp_path) == ["g.chk"]
 
 
 def test_save_checkpoint_option_anywhere(xm, fake, tmp_path):
     xm("save", "guest1", str(tmp_path / "g.chk"), "-c")
-    assert fake.calls[-1][:2] == ("xend.domain.save", ("guest1", True))
+    assert fake.calls[-1][0] == "xend.domain.save"
+    assert fake.calls[-1][1][:3] == ("guest1", True, str(tmp_path / "g.chk"))
 
 
 def test_save_unwritable_target_fails_before_any_rpc(xm, fake, tmp_path):
@@ -44,14 +54,22 @@ def test_save_failure_removes_the_new_file(xm, fake, tmp_path):
     fake.answers["xend.domain.save"] = InvalidState("Domain is not running")
     r = xm("save", "guest1", str(tmp_path / "g.chk"))
     assert r.status == 1 and r.err.startswith("Error: Domain is not running")
-    assert not (tmp_path / "g.chk").exists()
+    assert os.listdir(tmp_path) == []
 
 
 def test_save_failure_keeps_an_existing_file(xm, fake, tmp_path):
     (tmp_path / "g.chk").write_bytes(b"old")
     fake.answers["xend.domain.save"] = InvalidState("nope")
     xm("save", "guest1", str(tmp_path / "g.chk"))
-    assert (tmp_path / "g.chk").exists()
+    assert (tmp_path / "g.chk").read_bytes() == b"old"      # untouched
+    assert os.listdir(tmp_path) == ["g.chk"]
+
+
+def test_save_into_a_directory_is_one_clear_line(xm, fake, tmp_path):
+    r = xm("save", "guest1", str(tmp_path))
+    assert r.status == 1
+    assert r.err == f"Error: xm save: {tmp_path} is a directory\n"
+    assert fake.calls == []
 
 
 def test_save_progress_on_a_terminal(xm, fake, tmp_path):
@@ -78,18 +96,23 @@ def test_restore_passes_a_readable_fd(xm, fake, tmp_path, monkeypatch,
     assert got == {"data": b"LinuxGuestRecord", "paused": paused}
 
 
-@pytest.mark.parametrize("name", ["missing.chk", "."])
-def test_restore_unreadable_fails_before_any_rpc(xm, fake, tmp_path, name):
+@pytest.mark.parametrize("name, why", [
+    ("missing.chk", "Unable to read file {path}"),
+    (".", "{path} is a directory")])
+def test_restore_unreadable_fails_before_any_rpc(xm, fake, tmp_path, name,
+                                                 why):
     path = os.path.abspath(tmp_path / name)
     r = xm("restore", str(tmp_path / name))
     assert r.status == 1
-    assert r.err == f"Error: xm restore: Unable to read file {path}\n"
+    assert r.err == f"Error: xm restore: {why.format(path=path)}\n"
     assert fake.calls == []
 
 
 def test_interrupted_save_keeps_the_file(xm, fake, tmp_path):
-    """xend may still be writing the image: Ctrl-C must not delete it."""
+    """xend may still be writing the image: Ctrl-C must not delete it (xend
+    renames it when complete, or removes it)."""
     fake.answers["xend.domain.save"] = KeyboardInterrupt()
     r = xm("save", "guest1", str(tmp_path / "g.chk"))
     assert r.status == 1
-    assert (tmp_path / "g.chk").exists()
+    [left] = os.listdir(tmp_path)
+    assert left.startswith(".tmp-g.chk.")

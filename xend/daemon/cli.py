@@ -29,13 +29,19 @@ def _die(message: str, code: int = 1) -> NoReturn:
     sys.exit(code)
 
 
-def read_pid(pid_file: str) -> int | None:
-    """The pid of a live xend named by the pid file, else None."""
+def read_pid(pid_file: str, rpc_socket: str | None = None) -> int | None:
+    """The pid of a live xend named by the pid file, else None.
+
+    Without a pid file (xend could not write it: a full disk) and given
+    ``rpc_socket``, the pid of the process serving that socket."""
+    pid: int | None
     try:
         with open(pid_file) as f:
             pid = int(f.read().strip())
     except (OSError, ValueError):
-        return None
+        pid = _socket_pid(rpc_socket) if rpc_socket else None
+        if pid is None:
+            return None
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as f:
             cmdline = f.read()
@@ -44,10 +50,36 @@ def read_pid(pid_file: str) -> int | None:
     return pid if b"xend" in cmdline else None
 
 
-def _write_pid(pid_file: str) -> None:
+def _socket_pid(path: str) -> int | None:
+    """The pid of the process listening on a Unix socket (SO_PEERCRED)."""
+    import socket
+    import struct
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(2.0)
+        sock.connect(path)
+        raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED,
+                              struct.calcsize("3i"))
+    except OSError:
+        return None
+    finally:
+        sock.close()
+    pid = int(struct.unpack("3i", raw)[0])
+    return pid if pid > 0 else None
+
+
+def _write_pid(pid_file: str) -> str | None:
+    """Write the pid file; a warning (not a failure) if the disk is full."""
     from xend.domains.atomicfile import write_atomic
-    os.makedirs(os.path.dirname(pid_file) or ".", exist_ok=True)
-    write_atomic(pid_file, f"{os.getpid()}\n".encode(), 0o644)
+    try:
+        os.makedirs(os.path.dirname(pid_file) or ".", exist_ok=True)
+        write_atomic(pid_file, f"{os.getpid()}\n".encode(), 0o644)
+    except (OSError, XendError) as exc:
+        # Freeing space must stay possible: xend starts anyway, and
+        # stop/status/reload find it through its socket.
+        return (f"cannot write the pid file ({exc}); xend stop finds "
+                "xend through its socket")
+    return None
 
 
 def _remove_pid(pid_file: str) -> None:
@@ -70,7 +102,11 @@ def _run(config_path: str | None, foreground: bool,
     from xend.daemon.logs import setup_logging
     from xend.daemon.main import serve
 
+    warnings: list[str] = []
+
     def report(text: str) -> None:
+        if text == "ok" and warnings:
+            text = "ok " + "; ".join(warnings)
         if notify_fd is not None:
             try:
                 os.write(notify_fd, text.encode() + b"\n")
@@ -85,7 +121,13 @@ def _run(config_path: str | None, foreground: bool,
             raise XendError(f"xend is already running (pid file "
                             f"{config.pid_file})")
         setup_logging(config.logfile, config.loglevel, foreground)
-        _write_pid(config.pid_file)
+        warning = _write_pid(config.pid_file)
+        if warning is not None:
+            import logging
+            logging.getLogger("xend").warning("%s", warning)
+            warnings.append(warning)
+            if notify_fd is None:
+                print(f"Warning: {warning}", file=sys.stderr)
     except XendError as exc:
         report(f"error {exc}")
         if notify_fd is None:
@@ -117,7 +159,7 @@ def _config(error_code: int = 1) -> "XendConfig":
 def start() -> int:
     config = _config()
     _check_user(config.hypervisor)
-    pid = read_pid(config.pid_file)
+    pid = read_pid(config.pid_file, config.rpc_socket)
     if pid is not None:
         print(f"xend is already running (pid {pid})")
         return 0
@@ -126,7 +168,9 @@ def start() -> int:
         os.close(wfd)
         with os.fdopen(rfd, "rb") as pipe:
             answer = pipe.readline().decode().strip()
-        if answer == "ok":
+        if answer == "ok" or answer.startswith("ok "):
+            if answer[3:]:
+                print(f"Warning: {answer[3:]}", file=sys.stderr)
             return 0
         _die(answer[len("error "):] if answer.startswith("error ")
              else "xend exited during start-up; see its log")
@@ -148,7 +192,7 @@ def start() -> int:
 
 def stop() -> int:
     config = _config()
-    pid = read_pid(config.pid_file)
+    pid = read_pid(config.pid_file, config.rpc_socket)
     if pid is None:
         return 0
     try:
@@ -159,7 +203,8 @@ def stop() -> int:
         _die("xend must be stopped by root")
     deadline = time.monotonic() + STOP_TIMEOUT
     while time.monotonic() < deadline:
-        if read_pid(config.pid_file) != pid and not _alive(pid):
+        if read_pid(config.pid_file, config.rpc_socket) != pid and \
+                not _alive(pid):
             return 0
         time.sleep(0.05)
     _die(f"xend (pid {pid}) did not stop within {STOP_TIMEOUT:.0f} s")
@@ -177,12 +222,13 @@ def status() -> int:
     """0 running, 3 not running, 4 unknown (the config is unreadable), as
     LSB init scripts expect."""
     config = _config(4)
-    return 0 if read_pid(config.pid_file) is not None else 3
+    return 0 if read_pid(config.pid_file, config.rpc_socket) is not None \
+        else 3
 
 
 def reload() -> int:
     config = _config()
-    pid = read_pid(config.pid_file)
+    pid = read_pid(config.pid_file, config.rpc_socket)
     if pid is None:
         _die("xend is not running", 3)
     os.kill(pid, signal.SIGHUP)

@@ -87,6 +87,8 @@ class Xend:
             table = DomainTable(cfg.domains_path, cfg.state_path)
             manager = DomainManager(hv, table, dom0_min_mem=cfg.dom0_min_mem)
             pending = await loop.run_in_executor(self.executor, manager.attach)
+            # Saves a killed xend left half done: finish or undo them.
+            await loop.run_in_executor(self.executor, manager.recover)
             hv.watch_events(self._event_forwarder(manager))
             for domid in pending:
                 self._replay_shutdown(manager, hv, domid)

@@ -96,7 +96,11 @@ class LifecycleMixin(DomainServiceBase):
         with self.lifecycle_lock:
             self.check_name_free(cfg.name, cfg.uuid)
             entry = DomainEntry(config=cfg, managed=True)
-            self.table.save_managed(entry)
+            try:
+                self.table.save_managed(entry)
+            except BaseException:
+                self.table.remove_managed(entry)    # nothing left behind
+                raise
             with self.table.lock:
                 self.table.entries[entry.uuid] = entry
         log.info("registered managed domain %s", cfg.name)

@@ -1,19 +1,29 @@
 """Save, restore, and the managed-domain suspend/resume built on them.
 
 ``save``/``restore`` work on file objects made from descriptors that xm
-opened and passed over the socket: xend never opens a path a client named.
-``suspend``/``resume`` use the managed domain's own ``checkpoint.chk``.
+opened and passed over the socket.  xm saves into a ``.tmp-`` file next to
+the file it wants; xend renames it (through a checked descriptor of the
+directory, see :class:`~xend.domains.inflight.SaveTarget`) once the image is
+complete and synced.  Every save is recorded in the in-flight journal first,
+so that after a crash :meth:`SaveRestoreMixin.recover` resumes the domain
+unless the image was complete, and removes the partial one.
+``suspend``/``resume`` use the managed domain's own ``checkpoint.chk``,
+written the same way.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import tempfile
 from typing import Any, BinaryIO
 
+from xend.domains import testhooks
 from xend.domains.base import DomainServiceBase
+from xend.domains.inflight import (TEMP_PREFIX, Journal, SaveTarget,
+                                   sweep_temp_files, target_from_record)
 from xend.domains.saveimage import read_header, write_header
-from xend.domains.table import DomainEntry
+from xend.domains.table import CHECKPOINT, DomainEntry
 from xend.errors import InvalidState, StorageError, XendError
 from xend.model.domconfig import DomainConfig
 from xend.model.libxl_json import to_libxl_json
@@ -23,26 +33,48 @@ log = logging.getLogger("xend.domains")
 
 class SaveRestoreMixin(DomainServiceBase):
 
+    @property
+    def journal(self) -> Journal:
+        journal = getattr(self, "_journal", None)
+        if journal is None:
+            journal = self._journal = Journal(self.table.state_path)
+        return journal
+
     def save(self, ref: str | int, stream: BinaryIO,
-             checkpoint: bool = False) -> None:
+             checkpoint: bool = False,
+             target: SaveTarget | None = None) -> None:
+        """Save into ``stream``; with a ``target`` (the stream is its temp
+        file), publish the image by renaming it only once it is complete.
+
+        The save is recorded before the domain is touched, so that a
+        restarted xend resumes the domain unless the image was published
+        (see :meth:`recover`)."""
         entry, domid = self.running_domid(ref)
         self.refuse_dom0(domid, "save")
         if entry is None:
             raise XendError(f"Domain '{ref}' has no configuration to save")
         if getattr(entry.config, "nomigrate", 0):
             raise XendError("Domain has nomigrate set: it cannot be saved")
+        self.journal.begin_save(entry.uuid, entry.name, domid, checkpoint,
+                                target)
         self.quiet.add(domid)
         try:
+            testhooks.pause_at("save:journaled")
             write_header(stream, entry.config.to_dict())
-            self.hv.save(domid, stream)
+            testhooks.pause_at("save:header")
+            self.hv.save(domid, testhooks.wrap_stream(stream, "save:image"))
             stream.flush()
             os.fsync(stream.fileno())
+            testhooks.pause_at("save:written")
+            if target is not None:
+                target.commit()
+            testhooks.pause_at("save:committed")
         except OSError as exc:
-            self._resume_after_failure(domid)
+            self._undo_save(entry.uuid, domid, target)
             raise StorageError(f"cannot write the save file: "
                                f"{exc.strerror or exc}") from None
         except BaseException:
-            self._resume_after_failure(domid)
+            self._undo_save(entry.uuid, domid, target)
             raise
         if checkpoint:
             self.hv.resume(domid)
@@ -50,8 +82,23 @@ class SaveRestoreMixin(DomainServiceBase):
         else:
             self.hv.destroy(domid)
             self.forget(entry)
+        testhooks.pause_at("save:finished")
+        self._end_record(entry.uuid)
         log.info("saved domain %s (id %d)%s", entry.name, domid,
                  " (checkpoint)" if checkpoint else "")
+
+    def _undo_save(self, uuid: str, domid: int,
+                   target: SaveTarget | None) -> None:
+        if target is not None:
+            target.discard()
+        self._resume_after_failure(domid)
+        self._end_record(uuid)
+
+    def _end_record(self, uuid: str) -> None:
+        try:
+            self.journal.end(uuid)
+        except XendError as exc:
+            log.error("%s", exc)
 
     def _resume_after_failure(self, domid: int) -> None:
         try:
@@ -62,6 +109,71 @@ class SaveRestoreMixin(DomainServiceBase):
             log.error("cannot resume domain %d after a failed save: %s",
                       domid, exc)
         self.quiet.discard(domid)
+
+    # -- after a crash -----------------------------------------------------
+    def recover(self) -> list[str]:
+        """Finish or undo the saves a killed xend left in flight (called
+        at start-up, after :meth:`attach`).  Returns what was done."""
+        done = []
+        for record in self.journal.records():
+            uuid = str(record.get("uuid", ""))
+            try:
+                done.append(self._recover_save(record))
+            except XendError as exc:
+                log.error("cannot recover the interrupted save of %s: %s",
+                          record.get("name", uuid), exc)
+            self._end_record(uuid)
+        own = [self.table.running_path, self.journal.dir] + [
+            self.table.managed_dir(u) for u in self._managed_dirs()]
+        for directory in own:
+            for path in sweep_temp_files(directory):
+                done.append(f"removed {path}, a write cut short")
+        for what in done:
+            log.warning("%s", what)
+        return done
+
+    def _managed_dirs(self) -> list[str]:
+        try:
+            return sorted(os.listdir(self.table.domains_path))
+        except OSError:
+            return []
+
+    def _recover_save(self, record: dict[str, Any]) -> str:
+        name = str(record.get("name", record.get("uuid")))
+        if record.get("op") != "save":
+            return f"dropped a damaged in-flight record of {name}"
+        target = target_from_record(record.get("target"))
+        domid = record.get("domid")
+        info = None
+        if isinstance(domid, int):
+            try:
+                info = self.hv.domain_info(domid)
+            except XendError:
+                info = None
+            if info is not None and info.uuid != record.get("uuid"):
+                info = None
+        assert info is None or isinstance(domid, int)
+        if target is not None and target.committed():
+            if record.get("checkpoint"):
+                if info is not None:
+                    self._resume_after_failure(info.domid)
+                return (f"finished the interrupted checkpoint of {name}: "
+                        f"image {target.path()} complete, domain resumed")
+            if info is not None:
+                self.quiet.add(info.domid)
+                self.hv.destroy(info.domid)
+                entry = self.table.by_domid(info.domid)
+                if entry is not None:
+                    self.forget(entry)
+            return (f"finished the interrupted save of {name}: image "
+                    f"{target.path()} complete, domain stopped")
+        removed = target.discard() if target is not None else False
+        if info is not None:
+            self._resume_after_failure(info.domid)
+        state = "domain resumed" if info is not None else "domain gone"
+        image = f", partial image {target.temp_path()} removed" \
+            if removed and target is not None else ""
+        return f"undid the interrupted save of {name}: {state}{image}"
 
     def restore(self, stream: BinaryIO, paused: bool = False,
                 managed: DomainEntry | None = None) -> str:
@@ -90,13 +202,21 @@ class SaveRestoreMixin(DomainServiceBase):
             raise InvalidState("Domain is not running")
         path = self.table.checkpoint_path(entry.uuid)
         try:
-            with open(path, "wb") as stream:
-                os.fchmod(stream.fileno(), 0o600)
-                self.save(entry.uuid, stream)
+            fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX + CHECKPOINT + ".",
+                                        dir=os.path.dirname(path))
+        except OSError as exc:
+            raise StorageError(f"cannot create the checkpoint of "
+                               f"{entry.name}: {exc.strerror}") from None
+        try:
+            with os.fdopen(fd, "wb", closefd=False) as stream:
+                target = SaveTarget.from_client(fd, path, temp)
+                self.save(entry.uuid, stream, target=target)
         except BaseException:
-            if entry.domid is not None and os.path.exists(path):
-                os.unlink(path)
+            if os.path.exists(temp):
+                os.unlink(temp)
             raise
+        finally:
+            os.close(fd)
 
     def resume(self, ref: str | int, paused: bool = False) -> None:
         entry = self.managed_entry(ref)  # type: ignore[attr-defined]

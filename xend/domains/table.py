@@ -55,6 +55,7 @@ class DomainTable:
 
     def __init__(self, domains_path: str, state_path: str) -> None:
         self.domains_path = domains_path
+        self.state_path = state_path
         self.running_path = os.path.join(state_path, "running")
         self.lock = threading.RLock()
         self.entries: dict[str, DomainEntry] = {}

@@ -109,8 +109,12 @@ METHODS: tuple[Method, ...] = (
        Param("vcpu", "int", 0)),
     # -- save / restore (the request carries the open file) ------------------
     _m("xend.domain.save", "Save the domain into the passed file; "
-       "checkpoint leaves it running.", DOM,
-       Param("checkpoint", "bool", False), fds=1),
+       "checkpoint leaves it running. With path and temp (absolute paths; "
+       "the passed file is temp, a .tmp-* file next to path), xend renames "
+       "temp to path once the image is complete and removes it if the "
+       "save fails or is cut short by a crash of xend.", DOM,
+       Param("checkpoint", "bool", False), Param("path", "str|None", None),
+       Param("temp", "str|None", None), fds=1),
     _m("xend.domain.restore", "Restore a domain from the passed file.",
        Param("paused", "bool", False), fds=1),
     # -- memory / vcpus / scheduler ------------------------------------------

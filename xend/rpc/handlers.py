@@ -2,16 +2,19 @@
 
 Handlers run in the server's executor (they may block on the hypervisor).
 The ones that receive a file (save, restore) get the passed descriptors as
-their ``fds`` keyword argument and own them.
+their ``fds`` keyword argument and own them (:mod:`.passed_files` checks
+and closes them).
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import xend
+from xend.domains.inflight import SaveTarget
 from xend.domains.manager import DomainManager
+from xend.errors import InvalidArgument, StorageError
+from xend.rpc.passed_files import passed_stream
 from xend.rpc.registry import Registry
 
 
@@ -35,13 +38,23 @@ def build_registry(manager: DomainManager, *, log_path: str,
     def new(config: dict[str, Any]) -> dict[str, Any]:
         return m.record(m.new(config))
 
-    def save(dom: Any, checkpoint: bool, *, fds: list[int]) -> None:
-        with os.fdopen(fds[0], "wb", closefd=True) as stream:
-            m.save(dom, stream, checkpoint)
+    def save(dom: Any, checkpoint: bool, path: str | None = None,
+             temp: str | None = None, *, fds: list[int]) -> None:
+        with passed_stream(fds, writing=True) as stream:
+            target = None
+            if path is not None or temp is not None:
+                if path is None or temp is None:
+                    raise InvalidArgument("save needs both path and temp")
+                target = SaveTarget.from_client(stream.fileno(), path, temp)
+            m.save(dom, stream, checkpoint, target)
 
     def restore(paused: bool, *, fds: list[int]) -> dict[str, Any]:
-        with os.fdopen(fds[0], "rb", closefd=True) as stream:
-            return m.record(m.restore(stream, paused))
+        with passed_stream(fds, writing=False) as stream:
+            try:
+                return m.record(m.restore(stream, paused))
+            except OSError as exc:
+                raise StorageError(f"cannot read the save file: "
+                                   f"{exc.strerror or exc}") from None
 
     def dmesg_clear() -> str:
         return m.hv.dmesg(clear=True)

@@ -24,6 +24,7 @@ from typing import Any
 
 from xend.errors import PermissionDenied, XendError
 from xend.rpc import protocol
+from xend.rpc.redact import redact
 from xend.rpc.registry import Registry
 
 log = logging.getLogger("xend.rpc")
@@ -147,9 +148,11 @@ class RpcServer:
     async def _handle(self, body: bytes, reader: "_FrameReader") -> bytes:
         req_id: Any = None
         fds: list[int] = []
+        what = "a request"
         try:
             req = protocol.parse_request(protocol.decode_json(body))
             req_id = req.id
+            what = f"{req.method} {redact(req.params)!r}"
             fds = reader.take_fds(req.fds)
             method, handler = self.registry.lookup(req.method)
             params = self.registry.check_params(method, req.params)
@@ -161,7 +164,7 @@ class RpcServer:
             kwargs: dict[str, Any] = {"fds": fds} if method.fds else {}
             passed, fds = fds, []      # the handler owns them now
             loop = asyncio.get_running_loop()
-            log.debug("%s %r", method.name, params)
+            log.debug("%s %r", method.name, redact(params))
             result = await loop.run_in_executor(
                 self.executor, lambda: handler(*params, **kwargs))
             del passed
@@ -173,7 +176,8 @@ class RpcServer:
             return protocol.encode_error(req_id, wire["code"],
                                          wire["message"], wire["data"])
         except Exception as exc:
-            log.exception("internal error in %r", body[:200])
+            # Never the raw body: it may hold a password.
+            log.exception("internal error in %s", what[:2000])
             return protocol.encode_error(
                 req_id, 1, f"internal error: {type(exc).__name__}: {exc}",
                 {"type": "InternalError"})

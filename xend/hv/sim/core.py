@@ -26,7 +26,7 @@ from typing import Callable, Iterator
 from xenstore.store import Store, WatchEvent
 
 from xend.errors import (DomainExists, DomainNotFound, HypervisorError,
-                         InvalidArgument, InvalidState)
+                         InvalidArgument, InvalidState, StorageError)
 from xend.hv.base import DomainEvent, DomainInfo
 from xend.hv.sim import host, xs_keys
 from xend.hv.sim.console import Consoles
@@ -79,6 +79,7 @@ class SimCore:
         self._dirty_lock = threading.Lock()
         self._lock = threading.RLock()
         self._closed = False
+        self._unsaved = False
         self._events = EventDispatcher()
         self._consoles = Consoles()
         self._timer: GuestTimer | None = None
@@ -208,11 +209,31 @@ class SimCore:
             if self._closed:
                 raise HypervisorError("simulated hypervisor is closed")
             yield events
-            self._file.save(self._state)
+            self._persist()
         if self._timer is not None:
             self._timer.kick()
         if events:
             self._events.emit(events)
+
+    def _persist(self) -> None:
+        """Write the state; a failure (a full disk) never fails the change.
+
+        The state file stands for the hypervisor's memory, and Xen does not
+        refuse to destroy a domain because a disk is full: the change stands
+        in memory, a warning is logged once, and every later change (and
+        close) tries again."""
+        try:
+            self._file.save(self._state)
+        except StorageError as exc:
+            if not self._unsaved:
+                log.warning("simulator: %s; the state is kept in memory and "
+                            "written with the next change", exc)
+            self._unsaved = True
+            return
+        if self._unsaved:
+            log.warning("simulator: state written again to %s",
+                        self._file.path)
+        self._unsaved = False
 
     def _xs(self, action: Callable[[], None]) -> Exception | None:
         """A Xenstore update; failures are logged (the state is the truth)."""
@@ -375,7 +396,7 @@ class SimCore:
             now = self._clock()
             for dom in self._state.domains.values():
                 dom.settle(now)
-            self._file.save(self._state)
+            self._persist()
             self._closed = True
         if self._timer is not None:
             self._timer.stop()

@@ -16,9 +16,11 @@ Times are clock seconds (epoch by default); cpu time is settled into
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
+import stat
 import tempfile
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
@@ -164,13 +166,30 @@ class StateFile:
         self._lock: IO[Any] | None = None
 
     def lock(self) -> None:
-        """Take the state for this process; HypervisorError if taken."""
+        """Take the state for this process; HypervisorError if taken.
+
+        The lock file is opened without following a symlink (refused with
+        a clear error) and must be a regular file with one link, so that
+        writing our pid into it can never truncate another file."""
+        path = os.path.join(self.dir, "lock")
         try:
             os.makedirs(self.dir, exist_ok=True)
-            handle = open(os.path.join(self.dir, "lock"), "a+")
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW |
+                         os.O_CLOEXEC, 0o600)
         except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise StorageError(f"simulator lock file {path} is a "
+                                   "symbolic link: refusing to follow it "
+                                   "(remove it)") from None
             raise StorageError(f"cannot open simulator state in {self.dir}: "
                                f"{exc.strerror}") from exc
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            os.close(fd)
+            raise StorageError(f"simulator lock file {path} is not a plain "
+                               "file of its own (a device, or a hard link): "
+                               "refusing to use it (remove it)")
+        handle = os.fdopen(fd, "r+")
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -178,17 +197,34 @@ class StateFile:
             raise HypervisorError(
                 f"simulated hypervisor state {self.dir} is in use by "
                 "another process") from None
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"{os.getpid()}\n")
-        handle.flush()
+        try:            # informational only: a full disk must not stop us
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"{os.getpid()}\n")
+            handle.flush()
+        except OSError:
+            pass
         self._lock = handle
+        self.sweep()
 
     def unlock(self) -> None:
         if self._lock is not None:
             fcntl.flock(self._lock, fcntl.LOCK_UN)
             self._lock.close()
             self._lock = None
+
+    def sweep(self) -> None:
+        """Remove temp files of a write cut short (a crash)."""
+        try:
+            names = os.listdir(self.dir)
+        except OSError:
+            return
+        for name in names:
+            if name.startswith(".hypervisor."):
+                try:
+                    os.unlink(os.path.join(self.dir, name))
+                except OSError:
+                    pass
 
     def load(self) -> SimState | None:
         try:
