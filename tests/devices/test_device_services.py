@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +111,16 @@ def test_nic_hotplug_keeps_the_mac_and_rate(m: DomainManager):
 def test_halted_managed_domain_only_changes_its_config(m: DomainManager):
     m.new(cfg("h"))
     m.device_create("h", "vbd", DISK)
-    assert m.device_create("h", "vif", {"bridge": "xenbr0"}) == \
-        {"devid": 0, "mac": None}
+    added = m.device_create("h", "vif", {"bridge": "xenbr0"})
+    # the MAC is chosen now and kept in the config (xend 4.4)
+    mac = added["mac"]
+    assert added == {"devid": 0, "mac": mac}
+    assert re.fullmatch(r"00:16:3e:[0-7][0-9a-f](:[0-9a-f]{2}){2}", mac)
     assert m.device_sxprs("h", "vbd") == [
         [51728, [["uname", "phy:/dev/vg/data"], ["dev", "xvdb"],
                  ["mode", "w"]]]]
-    assert m.device_sxprs("h", "vif") == [[0, [["bridge", "xenbr0"]]]]
+    assert m.device_sxprs("h", "vif") == [
+        [0, [["bridge", "xenbr0"], ["mac", mac]]]]
     with pytest.raises(InvalidArgument, match="already configured"):
         m.device_create("h", "vbd", DISK)
     with pytest.raises(InvalidArgument, match="not supported by libxl"):

@@ -77,6 +77,12 @@ class LifecycleMixin(DomainServiceBase):
     # -- booting --------------------------------------------------------------
     def boot(self, entry: DomainEntry, paused: bool) -> int:
         """Create the domain of ``entry`` in the hypervisor and start it."""
+        if not all(vif.mac for vif in entry.config.vifs):
+            # A config kept from before MACs were chosen up front.
+            with self.table.lock:
+                entry.config = self.with_macs(entry.config)
+                if entry.managed:
+                    self.table.save_managed(entry)
         domid = self.hv.create(to_libxl_json(
             entry.config, self.hv.host_info().nr_cpus))
         self.adopt(entry, domid, paused)
@@ -84,7 +90,7 @@ class LifecycleMixin(DomainServiceBase):
         return domid
 
     def create(self, config: dict[str, Any], paused: bool = False) -> str:
-        cfg = self.with_uuid(DomainConfig.from_dict(config))
+        cfg = self.with_macs(self.with_uuid(DomainConfig.from_dict(config)))
         with self.lifecycle_lock:
             self.check_name_free(cfg.name, cfg.uuid)
             entry = DomainEntry(config=cfg)
@@ -92,7 +98,7 @@ class LifecycleMixin(DomainServiceBase):
         return entry.uuid
 
     def new(self, config: dict[str, Any]) -> str:
-        cfg = self.with_uuid(DomainConfig.from_dict(config))
+        cfg = self.with_macs(self.with_uuid(DomainConfig.from_dict(config)))
         with self.lifecycle_lock:
             self.check_name_free(cfg.name, cfg.uuid)
             entry = DomainEntry(config=cfg, managed=True)
