@@ -15,6 +15,7 @@ from xend.domains.table import DomainTable
 from xend.errors import (DomainNotFound, InvalidArgument, InvalidState,
                          NotSupported, XendError)
 from xend.hv.sim import SimHypervisor
+from tests.bootfiles import KERNEL
 
 
 @pytest.fixture
@@ -29,7 +30,7 @@ def m(tmp_path: Path):
 
 
 def cfg(name: str, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "kernel": "/boot/vmlinuz", "memory": 64, **extra}
+    return {"name": name, "kernel": KERNEL, "memory": 64, **extra}
 
 
 def ids(m: DomainManager, ref: str, kind: str) -> list[int]:
