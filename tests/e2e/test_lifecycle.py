@@ -176,3 +176,29 @@ def test_sxp_config_file(xend_env: XendEnv):
     out = xend_env.ok("create", "-F", "s.sxp")
     assert "Started domain sx1" in out
     assert xend_env.ok("list", "sx1").splitlines()[1][46:52].strip() == "96"
+
+
+def _hvm_config(name: str, device_model: str) -> str:
+    return (f'name = "{name}"\nbuilder = "hvm"\nkernel = "hvmloader"\n'
+            f'memory = 256\ndevice_model = "{device_model}"\n')
+
+
+def test_device_model_stubdom_or_a_clear_refusal(xend_env: XendEnv):
+    xend_env.write_config("st", _hvm_config("st", "stubdom-dm"))
+    doc = json.loads(xend_env.ok("create", "-n", "--json", "st"))
+    assert doc["b_info"]["device_model_stubdomain"] == "True"
+    assert "Started domain st" in xend_env.ok("create", "st")
+    xend_env.write_config("qd", _hvm_config("qd", "/usr/lib/xen/bin/qemu-dm"))
+    assert "Started domain qd" in xend_env.ok("create", "qd")
+    xend_env.write_config("bd", _hvm_config("bd", "/opt/qemu/my-dm"))
+    for cmd in ("create", "new"):
+        res = xend_env.xm(cmd, "bd")
+        print(f"xm {cmd} with device_model=/opt/qemu/my-dm:", res.rc,
+              repr(res.err))
+        assert res.rc == 1
+        assert res.err.splitlines()[0] == (
+            "Error: Unsupported device_model '/opt/qemu/my-dm': libxl "
+            "starts its own device model; use 'qemu-dm' (the default) or "
+            "'stubdom-dm' (in a stub domain, HVM only)")
+        assert "Traceback" not in res.err
+    assert "bd" not in xend_env.domids()

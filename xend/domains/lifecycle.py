@@ -10,6 +10,7 @@ from xend.domains.base import DOM0_ID, DomainServiceBase
 from xend.domains.table import DomainEntry
 from xend.errors import InvalidArgument, InvalidState, XendError
 from xend.model.domconfig import DomainConfig
+from xend.model.libxl_hvm import device_model_stubdomain
 from xend.model.libxl_json import to_libxl_json
 
 log = logging.getLogger("xend.domains")
@@ -99,6 +100,7 @@ class LifecycleMixin(DomainServiceBase):
 
     def new(self, config: dict[str, Any]) -> str:
         cfg = self.with_macs(self.with_uuid(DomainConfig.from_dict(config)))
+        device_model_stubdomain(cfg)    # refuse what start would refuse
         with self.lifecycle_lock:
             self.check_name_free(cfg.name, cfg.uuid)
             entry = DomainEntry(config=cfg, managed=True)
