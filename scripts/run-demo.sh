@@ -12,6 +12,13 @@ done
 install -d -m 755 /etc/xen
 [ -e /etc/xen/xend-config.sxp ] || install -m 644 etc/xend-config.sxp /etc/xen/xend-config.sxp
 [ -e /etc/xen/demo1 ] || install -m 644 etc/examples/demo1 /etc/xen/demo1
+# The demo's kernel and ramdisk: the simulator, like libxl, wants them to be
+# there (it does not read what is in them).
+install -d -m 755 /var/lib/xen/images
+for f in vmlinuz-demo initrd.img-demo; do
+    [ -e /var/lib/xen/images/$f ] || echo "stand-in for a guest $f" \
+        > /var/lib/xen/images/$f
+done
 export PATH="/usr/local/sbin:$PATH"
 xend start
 xm list demo1 >/dev/null 2>&1 || xm create demo1

@@ -4,6 +4,10 @@
 longer runs (prints ``Domain X terminated``); a rebooted one when its
 restart count changed (``Domain X rebooted``), or it is given up after 30
 seconds of absence (``Domain X destroyed for failing to reboot``).
+
+"Runs" is xm 4.4's ``xend.domains(0)``: the Xen-API power state Running.  A
+domain that is gone, shut down but kept (``on_poweroff=preserve``), crashed,
+dying or paused has stopped; ``-a`` asks only the running ones (but dom0).
 """
 
 from __future__ import annotations
@@ -22,11 +26,24 @@ def _running_names(xm: XmContext) -> set[str]:
     return {r["name"] for r in records if r.get("domid") is not None}
 
 
+def _still_running(xm: XmContext,
+                   records: list[dict[str, Any]] | None = None) -> set[str]:
+    """Names of the domains in the Xen-API power state Running (not paused,
+    not shut down, crashed or dying), what 4.4's ``domains(0)`` gave."""
+    if records is None:
+        records = xm.call("xend.domains_with_state", True, "all", False)
+    return {r["name"] for r in records if r.get("domid") is not None
+            and r.get("power_state") == "running"}
+
+
 def _targets(xm: XmContext, dom: str | None, all_: bool) -> list[str]:
     if all_:
+        # 4.4's -a: the running-state domains but Domain-0 (a paused or a
+        # preserved shut-down domain is not asked again).
         records = xm.call("xend.domains_with_state", True, "all", False)
+        running = _still_running(xm, records)
         return sorted(r["name"] for r in records
-                      if r.get("domid") not in (None, 0))
+                      if r["name"] in running and r.get("domid") != 0)
     if dom is None:
         raise XmFailure("No domain parameter given")
     rec: Any = xm.call("xend.domain", dom)
@@ -42,7 +59,7 @@ def _mode(halt: bool, reboot: bool) -> str:
 def _wait_shutdown(xm: XmContext, doms: list[str], progress: Progress) -> None:
     pending = list(doms)
     while pending:
-        alive = _running_names(xm)
+        alive = _still_running(xm)
         for d in [d for d in pending if d not in alive]:
             progress.println(f"Domain {d} terminated", xm.out)
             pending.remove(d)

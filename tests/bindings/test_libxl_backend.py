@@ -25,6 +25,8 @@ from xend.hv.base import DomainEvent, Hypervisor
 from xend.hv.libxl import LibxlHypervisor
 from test_libxl_stream import image as libxl_image
 
+from tests.bootfiles import KERNEL
+
 
 class FakeLibxl:
     def __init__(self) -> None:
@@ -419,7 +421,7 @@ def test_failed_create_of_an_invalid_config_is_invalid_argument(
         return {"c_info": {"type": "pv", "name": name},
                 "b_info": {"max_vcpus": 1, "avail_vcpus": [0],
                            "max_memkb": 131072, "target_memkb": 131072,
-                           "kernel": "/boot/vmlinuz", "type.pv": {}}}
+                           "kernel": KERNEL, "type.pv": {}}}
     fake.fail["create"] = error_for(-3, "libxl_domain_create_new")
     config = pv_config("w")
     config["b_info"]["sched_params"] = {"weight": 70000}
@@ -428,6 +430,27 @@ def test_failed_create_of_an_invalid_config_is_invalid_argument(
     with pytest.raises(xe.HypervisorError) as caught:   # valid: libxl's error
         hv.create(pv_config("w"))
     assert not isinstance(caught.value, xe.InvalidArgument)
+    assert "ERROR_FAIL" in str(caught.value)
+
+
+def test_failed_create_with_a_missing_kernel_names_the_file(
+        hv: LibxlHypervisor, fake: FakeLibxl, tmp_path: Path) -> None:
+    """libxl says ERROR_FAIL and logs the errno; xend says which file."""
+    fake.host = {"nr_cpus": 2}
+    fake.fail["create"] = error_for(-3, "libxl_domain_create_new")
+    missing = str(tmp_path / "vmlinuz-gone")
+    config = {"c_info": {"type": "pv", "name": "k"},
+              "b_info": {"max_vcpus": 1, "avail_vcpus": [0],
+                         "max_memkb": 131072, "target_memkb": 131072,
+                         "kernel": missing, "type.pv": {}}}
+    with pytest.raises(xe.HypervisorError) as caught:
+        hv.create(config)
+    assert str(caught.value) == f"Kernel image does not exist: {missing}"
+    config["b_info"]["kernel"] = KERNEL
+    config["b_info"]["ramdisk"] = missing
+    with pytest.raises(xe.HypervisorError,
+                       match="^Kernel ramdisk does not exist: "):
+        hv.create(config)
 
 
 def test_missing_domain_sched_and_memory_target_above_max(

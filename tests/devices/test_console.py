@@ -14,6 +14,7 @@ import pytest
 from xend.hv.sim import SimHypervisor
 from xend.hv.sim.console import _Console, guest_reply
 from xm.cmd_console import attach, relay
+from tests.bootfiles import KERNEL
 
 
 def read_until(fd: int, marker: bytes, timeout: float = 5) -> bytes:
@@ -48,7 +49,7 @@ def test_sim_console_is_an_interactive_pty(tmp_path: Path):
                             "b_info": {"type.pv": {}, "max_memkb": 65536,
                                        "target_memkb": 65536,
                                        "max_vcpus": 1, "avail_vcpus": [0],
-                                       "kernel": "/k"}})
+                                       "kernel": KERNEL}})
         sim.unpause(domid)
         fd = os.open(sim.console_path(domid), os.O_RDWR | os.O_NOCTTY)
         try:

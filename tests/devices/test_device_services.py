@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from xend.domains.table import DomainTable
 from xend.errors import (DomainNotFound, InvalidArgument, InvalidState,
                          NotSupported, XendError)
 from xend.hv.sim import SimHypervisor
+from tests.bootfiles import KERNEL
 
 
 @pytest.fixture
@@ -28,7 +30,7 @@ def m(tmp_path: Path):
 
 
 def cfg(name: str, **extra: Any) -> dict[str, Any]:
-    return {"name": name, "kernel": "/boot/vmlinuz", "memory": 64, **extra}
+    return {"name": name, "kernel": KERNEL, "memory": 64, **extra}
 
 
 def ids(m: DomainManager, ref: str, kind: str) -> list[int]:
@@ -110,12 +112,16 @@ def test_nic_hotplug_keeps_the_mac_and_rate(m: DomainManager):
 def test_halted_managed_domain_only_changes_its_config(m: DomainManager):
     m.new(cfg("h"))
     m.device_create("h", "vbd", DISK)
-    assert m.device_create("h", "vif", {"bridge": "xenbr0"}) == \
-        {"devid": 0, "mac": None}
+    added = m.device_create("h", "vif", {"bridge": "xenbr0"})
+    # the MAC is chosen now and kept in the config (xend 4.4)
+    mac = added["mac"]
+    assert added == {"devid": 0, "mac": mac}
+    assert re.fullmatch(r"00:16:3e:[0-7][0-9a-f](:[0-9a-f]{2}){2}", mac)
     assert m.device_sxprs("h", "vbd") == [
         [51728, [["uname", "phy:/dev/vg/data"], ["dev", "xvdb"],
                  ["mode", "w"]]]]
-    assert m.device_sxprs("h", "vif") == [[0, [["bridge", "xenbr0"]]]]
+    assert m.device_sxprs("h", "vif") == [
+        [0, [["bridge", "xenbr0"], ["mac", mac]]]]
     with pytest.raises(InvalidArgument, match="already configured"):
         m.device_create("h", "vbd", DISK)
     with pytest.raises(InvalidArgument, match="not supported by libxl"):

@@ -16,6 +16,7 @@ from xend.errors import (DomainExists, DomainNotFound, HypervisorError,
                          InvalidArgument, InvalidState, XendError)
 from xend.hv.base import DomainEvent
 from xend.hv.sim import SimHypervisor
+from tests.bootfiles import KERNEL
 
 
 class Daemon:
@@ -49,7 +50,7 @@ class Daemon:
 
 
 def cfg(name: str, **extra: object) -> dict:
-    return {"name": name, "kernel": "/boot/vmlinuz", "memory": 64, **extra}
+    return {"name": name, "kernel": KERNEL, "memory": 64, **extra}
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.bootfiles import KERNEL
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -117,7 +118,7 @@ class XendEnv:
 
 
 def basic_config(name: str, memory: int = 128, **extra: object) -> str:
-    lines = [f'name = "{name}"', 'kernel = "/boot/vmlinuz-test"',
+    lines = [f'name = "{name}"', f'kernel = "{KERNEL}"',
              f"memory = {memory}"]
     lines += [f"{k} = {v!r}" for k, v in extra.items()]
     return "\n".join(lines) + "\n"

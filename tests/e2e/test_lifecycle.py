@@ -2,6 +2,7 @@
 
 import json
 
+from tests.bootfiles import KERNEL
 from tests.e2e.conftest import XendEnv, basic_config
 
 
@@ -70,7 +71,7 @@ def test_create_dry_run_sxp_and_json(xend_env: XendEnv):
 
 
 def test_script_variables_xmexample2_style(xend_env: XendEnv):
-    xend_env.write_config("vmx", '''
+    xend_env.write_config("vmx", f'''
 def vmid_check(var, val):
     val = int(val)
     if val <= 0:
@@ -80,7 +81,7 @@ def vmid_check(var, val):
 xm_vars.var('vmid', use="Virtual machine id. Integer greater than 0.",
             check=vmid_check)
 xm_vars.check()
-kernel = "/boot/vmlinuz-test"
+kernel = "{KERNEL}"
 memory = 64
 name = "VM%d" % vmid
 disk = ['phy:sda%d,sda1,w' % (7+vmid)]
@@ -96,9 +97,9 @@ def test_broken_configs(xend_env: XendEnv):
     cases = {
         "syntax": "name = 'x'\nmemory = = 3\n",
         "imports": "import os\nname='x'\n",
-        "badmem": "name='x'\nkernel='/k'\nmemory='lots'\n",
-        "badvif": "name='x'\nkernel='/k'\nvif=['colour=blue']\n",
-        "badname": "name='a b'\nkernel='/k'\n",
+        "badmem": f"name='x'\nkernel='{KERNEL}'\nmemory='lots'\n",
+        "badvif": f"name='x'\nkernel='{KERNEL}'\nvif=['colour=blue']\n",
+        "badname": f"name='a b'\nkernel='{KERNEL}'\n",
     }
     for fname, text in cases.items():
         xend_env.write_config(fname, text)
@@ -110,6 +111,30 @@ def test_broken_configs(xend_env: XendEnv):
     assert res.rc == 1
     assert "Unable to open config file: no-such-config" in res.err
     assert set(xend_env.domids()) == {"Domain-0"}
+
+
+def test_missing_kernel_or_ramdisk_is_one_clear_error(xend_env: XendEnv,
+                                                     tmp_path):
+    """As xend 4.4 (and libxl) did: no domain is made from a kernel or
+    ramdisk that is not there."""
+    missing = str(tmp_path / "vmlinuz-gone")
+    xend_env.write_config("nk", basic_config("nk").replace(KERNEL, missing))
+    res = xend_env.xm("create", "nk")
+    print("xm create, kernel missing:", res.rc, repr(res.err))
+    assert (res.rc, res.err) == (
+        1, f"Error: Kernel image does not exist: {missing}\n")
+    xend_env.write_config("nr", basic_config("nr", ramdisk=missing))
+    res = xend_env.xm("create", "nr")
+    print("xm create, ramdisk missing:", res.rc, repr(res.err))
+    assert (res.rc, res.err) == (
+        1, f"Error: Kernel ramdisk does not exist: {missing}\n")
+    assert set(xend_env.domids()) == {"Domain-0"}
+    xend_env.write_config("nm", basic_config("nm").replace(KERNEL, missing))
+    xend_env.ok("new", "nm")
+    res = xend_env.xm("start", "nm")      # xm 4.4 adds start's usage
+    assert (res.rc, res.err.splitlines()[0]) == (
+        1, f"Error: Kernel image does not exist: {missing}")
+    assert xend_env.domids().get("nm") == ""        # still halted, kept
 
 
 def test_duplicate_name_and_memory_limit(xend_env: XendEnv):
@@ -147,7 +172,33 @@ def test_config_search_path(xend_env: XendEnv, tmp_path):
 
 def test_sxp_config_file(xend_env: XendEnv):
     xend_env.write_config("s.sxp", "(vm (name sx1) (memory 96) "
-                          "(image (linux (kernel /boot/vmlinuz-test))))\n")
+                          f"(image (linux (kernel {KERNEL}))))\n")
     out = xend_env.ok("create", "-F", "s.sxp")
     assert "Started domain sx1" in out
     assert xend_env.ok("list", "sx1").splitlines()[1][46:52].strip() == "96"
+
+
+def _hvm_config(name: str, device_model: str) -> str:
+    return (f'name = "{name}"\nbuilder = "hvm"\nkernel = "hvmloader"\n'
+            f'memory = 256\ndevice_model = "{device_model}"\n')
+
+
+def test_device_model_stubdom_or_a_clear_refusal(xend_env: XendEnv):
+    xend_env.write_config("st", _hvm_config("st", "stubdom-dm"))
+    doc = json.loads(xend_env.ok("create", "-n", "--json", "st"))
+    assert doc["b_info"]["device_model_stubdomain"] == "True"
+    assert "Started domain st" in xend_env.ok("create", "st")
+    xend_env.write_config("qd", _hvm_config("qd", "/usr/lib/xen/bin/qemu-dm"))
+    assert "Started domain qd" in xend_env.ok("create", "qd")
+    xend_env.write_config("bd", _hvm_config("bd", "/opt/qemu/my-dm"))
+    for cmd in ("create", "new"):
+        res = xend_env.xm(cmd, "bd")
+        print(f"xm {cmd} with device_model=/opt/qemu/my-dm:", res.rc,
+              repr(res.err))
+        assert res.rc == 1
+        assert res.err.splitlines()[0] == (
+            "Error: Unsupported device_model '/opt/qemu/my-dm': libxl "
+            "starts its own device model; use 'qemu-dm' (the default) or "
+            "'stubdom-dm' (in a stub domain, HVM only)")
+        assert "Traceback" not in res.err
+    assert "bd" not in xend_env.domids()

@@ -2,6 +2,7 @@
 resume/delete of managed domains."""
 
 import os
+import re
 
 from tests.e2e.conftest import XendEnv, basic_config
 
@@ -93,3 +94,39 @@ def test_xend_restart_keeps_domains(xend_env: XendEnv):
     assert xend_env.domids() == before
     assert cpu_before
     xend_env.ok("destroy", "k1")
+
+
+def _macs(env: XendEnv, name: str) -> list[str]:
+    return re.findall(r"00:16:3e(?::[0-9a-f]{2}){3}",
+                      env.ok("network-list", name))
+
+
+def test_generated_mac_survives_the_xendomains_cycle(xend_env: XendEnv,
+                                                     tmp_path):
+    """vif=['bridge=xenbr0']: one MAC from create on, through reboot,
+    save/restore, xend restart, and managed stop/start."""
+    xend_env.write_config("nm", basic_config("nm", vif=["bridge=xenbr0"]))
+    xend_env.ok("create", "nm")
+    mac = _macs(xend_env, "nm")
+    assert len(mac) == 1
+    seen = {"create": mac}
+    xend_env.ok("reboot", "-w", "nm")
+    seen["reboot"] = _macs(xend_env, "nm")
+    xend_env.ok("save", "nm", str(tmp_path / "nm.chk"))
+    xend_env.ok("restore", str(tmp_path / "nm.chk"))
+    seen["restore"] = _macs(xend_env, "nm")
+    xend_env.stop()
+    xend_env.start()
+    seen["xend restart"] = _macs(xend_env, "nm")
+    xend_env.write_config("mm", basic_config("mm", vif=["bridge=xenbr0"]))
+    xend_env.ok("new", "mm")
+    xend_env.ok("start", "mm")
+    managed = _macs(xend_env, "mm")
+    xend_env.ok("shutdown", "-w", "mm")
+    xend_env.wait_for(lambda: xend_env.domids().get("mm") == "")
+    xend_env.stop()
+    xend_env.start()
+    xend_env.ok("start", "mm")
+    print("MACs:", seen, "managed:", managed, _macs(xend_env, "mm"))
+    assert all(m == mac for m in seen.values())
+    assert _macs(xend_env, "mm") == managed

@@ -1,5 +1,7 @@
 """shutdown / reboot / reset with their on_* policies, and sysrq."""
 
+import time
+
 from tests.e2e.conftest import XendEnv, basic_config
 
 
@@ -59,3 +61,40 @@ def test_reset_and_sysrq(xend_env: XendEnv):
     xend_env.ok("reset", "rs")
     assert xend_env.domids()["rs"] != old
     xend_env.ok("sysrq", "rs", "s")
+
+
+def test_shutdown_wait_returns_for_a_preserved_domain(xend_env: XendEnv):
+    """xendomains stop hung here: the domain stays listed, shut down."""
+    xend_env.write_config("kp", basic_config("kp", on_poweroff="preserve"))
+    xend_env.ok("create", "kp")
+    started = time.monotonic()
+    res = xend_env.xm("shutdown", "-w", "kp", timeout=20)
+    took = time.monotonic() - started
+    print(f"shutdown -w of a preserved domain: exit {res.rc} in {took:.1f} s")
+    assert res.rc == 0, res.err
+    assert res.out.endswith("Domain kp terminated\nAll domains terminated\n")
+    assert took < 10
+    row = xend_env.ok("list", "kp").splitlines()[1]
+    assert row[59:69].strip() == "---s--"       # kept, as configured
+
+
+def test_shutdown_all_wait_passes_over_stopped_domains(xend_env: XendEnv):
+    """--all --wait with a preserved and a paused domain listed: both are
+    left alone (4.4 asked and waited for running domains only)."""
+    xend_env.write_config("kp", basic_config("kp", on_poweroff="preserve"))
+    xend_env.ok("create", "kp")
+    xend_env.ok("shutdown", "-w", "kp")
+    xend_env.write_config("pz", basic_config("pz"))
+    xend_env.ok("create", "-p", "pz")
+    xend_env.write_config("r1", basic_config("r1"))
+    xend_env.ok("create", "r1")
+    started = time.monotonic()
+    res = xend_env.xm("shutdown", "--all", "--wait", timeout=20)
+    took = time.monotonic() - started
+    print(f"shutdown --all --wait: exit {res.rc} in {took:.1f} s, "
+          f"out {res.out!r}")
+    assert res.rc == 0, res.err
+    assert res.out == "Domain r1 terminated\nAll domains terminated\n"
+    assert took < 10
+    xend_env.wait_for(lambda: "r1" not in xend_env.domids())
+    assert {"kp", "pz"} <= set(xend_env.domids())

@@ -14,12 +14,14 @@ from typing import Any, Callable
 
 from xend.hv.base import DomainEvent, Hypervisor
 from xend.hv.sim import SimHypervisor
+from tests import bootfiles
 
 # The make_sim fixture: builds simulators on the test's state dir.
 MakeSim = Callable[..., SimHypervisor]
 
 BACKEND = os.environ.get("XEND_CONTRACT_BACKEND", "sim")
-KERNEL = os.environ.get("XEND_CONTRACT_KERNEL", "/boot/vmlinuz-sim")
+# A real file here: the simulator, like libxl, reads the PV kernel.
+KERNEL = os.environ.get("XEND_CONTRACT_KERNEL") or bootfiles.KERNEL
 # The lab boots its test guest from a ramdisk (without one a real kernel
 # panics for want of a root fs, and never answers a shutdown request).
 RAMDISK = os.environ.get("XEND_CONTRACT_RAMDISK", "")

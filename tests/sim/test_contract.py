@@ -428,3 +428,21 @@ def test_restore_corrupt_image(hv: Hypervisor, tmp_path: Path) -> None:
             hv.restore(config, stream)
         bad.unlink()
         assert len(hv.list_domains()) == before, damage
+
+
+@pytest.mark.parametrize("key,what", [("kernel", "Kernel image"),
+                                      ("ramdisk", "Kernel ramdisk")])
+def test_missing_kernel_or_ramdisk_file(hv: Hypervisor, tmp_path: Path,
+                                        key: str, what: str) -> None:
+    """libxl reads a PV guest's kernel and ramdisk to build it: a file that
+    is not there fails the create (ERROR_FAIL), leaving no domain."""
+    missing = str(tmp_path / f"no-such-{key}")
+    config = pv_config()
+    config["b_info"][key] = missing
+    before = [d.domid for d in hv.list_domains()]
+    with pytest.raises(HypervisorError) as caught:
+        hv.create(config)
+    print(f"create with {key}={missing}: {caught.value}")
+    assert str(caught.value) == f"{what} does not exist: {missing}"
+    assert getattr(caught.value, "libxl_rc", None) == -3
+    assert [d.domid for d in hv.list_domains()] == before

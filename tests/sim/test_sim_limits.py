@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import pytest
-from sim_helpers import MakeSim, hvm_config, pv_config
+from sim_helpers import KERNEL, MakeSim, hvm_config, pv_config
 
 from xend.errors import (DomainExists, HypervisorError, InvalidArgument,
                          NotEnoughMemory, NotSupported)
@@ -97,7 +100,7 @@ def test_dom0_memory_floor(sim: SimHypervisor) -> None:
 
 def test_config_defaults_like_libxl(sim: SimHypervisor) -> None:
     domid = sim.create({"c_info": {"type": "pv", "name": "min"},
-                        "b_info": {"type.pv": {}, "kernel": "/k"}})
+                        "b_info": {"type.pv": {}, "kernel": KERNEL}})
     info = sim.domain_info(domid)
     assert (info.target_memkb, info.vcpu_max, info.vcpu_online) == \
         (32 * MiB, 1, 1)
@@ -108,7 +111,7 @@ def test_config_defaults_like_libxl(sim: SimHypervisor) -> None:
 
 def test_wrong_json_types_are_ignored_like_libxl(sim: SimHypervisor) -> None:
     domid = sim.create(pv_config(unknown_key={"x": 1}) | {
-        "b_info": {"type.pv": {}, "kernel": "/k", "max_memkb": "262144",
+        "b_info": {"type.pv": {}, "kernel": KERNEL, "max_memkb": "262144",
                    "max_vcpus": "4"}})
     info = sim.domain_info(domid)
     assert (info.target_memkb, info.vcpu_max) == (32 * MiB, 1)
@@ -116,7 +119,7 @@ def test_wrong_json_types_are_ignored_like_libxl(sim: SimHypervisor) -> None:
 
 def test_deprecated_pv_kernel_alias(sim: SimHypervisor) -> None:
     sim.create({"c_info": {"type": "pv", "name": "old"},
-                "b_info": {"type.pv": {"kernel": "/k"}}})
+                "b_info": {"type.pv": {"kernel": KERNEL}}})
     sim.create({"c_info": {"type": "pv", "name": "grub"},
                 "b_info": {"type.pv": {}, "bootloader": "pygrub"}})
 
@@ -240,3 +243,25 @@ def test_hvm_video_ram(sim: SimHypervisor) -> None:
     # ... and an HVM guest started below its maximum loses 1 MiB more.
     assert sim.domain_info(domid).target_memkb == 247 * MiB
 
+
+
+def test_boot_files_are_looked_for_only_where_libxl_reads_them(
+        sim: SimHypervisor, tmp_path: Path) -> None:
+    missing = str(tmp_path / "gone")
+    # the deprecated type.pv alias is read as well
+    with pytest.raises(HypervisorError, match="Kernel image does not exist"):
+        sim.create({"c_info": {"type": "pv", "name": "old"},
+                    "b_info": {"type.pv": {"kernel": missing}}})
+    # a bootloader finds the kernel inside the guest's disk
+    sim.create({"c_info": {"type": "pv", "name": "grub"},
+                "b_info": {"type.pv": {}, "bootloader": "pygrub",
+                           "kernel": missing}})
+    # a restore does not boot the kernel again
+    domid = sim.create(pv_config("sv"))
+    config = sim.domain_config(domid)
+    stream = io.BytesIO()
+    sim.save(domid, stream)
+    sim.destroy(domid)
+    config["b_info"]["kernel"] = missing
+    restored = sim.restore(config, io.BytesIO(stream.getvalue()))
+    assert sim.domain_info(restored).name == "sv"

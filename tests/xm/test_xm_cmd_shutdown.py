@@ -142,3 +142,50 @@ def test_reboot_wait_gives_up_after_30_seconds_of_absence(xm, fake):
     assert r.out == ("Domain guest1 destroyed for failing to reboot\n"
                      "All domains rebooted\n")
     assert len(sleeps) == 31
+
+
+class StaysListed(FakeXend):
+    """After the shutdown request guest1 stays listed, in ``state``."""
+
+    def __init__(self, state: str, power_state: str) -> None:
+        super().__init__([dom0(), record("guest1", 7), record("alpha", 9)])
+        self.after = (state, power_state)
+
+    def call(self, method, *params, fds=None):
+        if method == "xend.domain.shutdown":
+            for rec in self.domains:
+                if rec["name"] == params[0]:
+                    rec["state"], rec["power_state"] = self.after
+        return super().call(method, *params, fds=fds)
+
+
+@pytest.mark.parametrize("state,power_state", [
+    ("---s--", "shuttingdown"),     # on_poweroff=preserve
+    ("----c-", "crashed"),          # on_crash=preserve
+    ("--p---", "paused"),           # 4.4: not in domains(0) either
+])
+def test_wait_ends_when_the_domain_stays_listed_but_stopped(
+        xm, state, power_state):
+    client = StaysListed(state, power_state)
+    sleeps: list[float] = []
+    r = xm("shutdown", "-w", "guest1", client=client, sleep=sleeps.append)
+    print(f"guest1 left listed as {state}: exit {r.status}, "
+          f"{len(sleeps)} sleeps")
+    assert r.status == 0
+    assert r.out == "Domain guest1 terminated\nAll domains terminated\n"
+    assert sleeps == []
+    assert any(r["name"] == "guest1" for r in client.domains)
+
+
+def test_all_asks_only_running_domains(xm):
+    client = StaysListed("---s--", "shuttingdown")
+    client.domains.append(record("held", 11, state="--p---",
+                                 power_state="paused"))
+    client.domains.append(record("kept", 12, state="---s--",
+                                 power_state="shuttingdown"))
+    r = xm("shutdown", "--all", "--wait", client=client)
+    assert (r.status, r.err) == (0, "")
+    asked = [c[1][0] for c in client.calls if c[0] == "xend.domain.shutdown"]
+    assert asked == ["alpha", "guest1"]
+    assert r.out == ("Domain alpha terminated\nDomain guest1 terminated\n"
+                     "All domains terminated\n")

@@ -11,6 +11,8 @@ from typing import Iterator
 import pytest
 from xs_helpers import RecordingStore, domain_config, libxl_config
 
+from tests.bootfiles import KERNEL
+
 from xenstore.memory import MemoryStore
 from xend.domains.table import DomainEntry
 from xend.hv.sim import SimHypervisor
@@ -77,7 +79,7 @@ def test_keys_and_values(sim: SimHypervisor, store: MemoryStore,
     assert store.read(f"{vm}/xend/restart_count") == "0"
     image = store.read(f"{vm}/image")
     assert image is not None and image.startswith(
-        "(linux (kernel /boot/vmlinuz-test)")
+        f"(linux (kernel {KERNEL})")
     assert "console=hvc0" in image
     # libxl's image/* children are still there, untouched.
     assert store.read(f"{vm}/image/ostype") == "linux"

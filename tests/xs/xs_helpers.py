@@ -15,13 +15,14 @@ from xend.hv.base import JSON
 from xend.model.devices import DiskSpec, VifSpec
 from xend.model.domconfig import DomainConfig
 from xend.model.libxl_json import to_libxl_json
+from tests.bootfiles import KERNEL
 
 HOST_CPUS = 4
 
 
 def domain_config(name: str = "web1", **changes: Any) -> DomainConfig:
     values: dict[str, Any] = dict(
-        name=name, uuid=str(uuidlib.uuid4()), kernel="/boot/vmlinuz-test",
+        name=name, uuid=str(uuidlib.uuid4()), kernel=KERNEL,
         extra="console=hvc0", memory=256, maxmem=512, vcpus=2, maxvcpus=4,
         shadow_memory=2, on_poweroff="destroy", on_reboot="restart",
         on_crash="preserve", description="a web server",

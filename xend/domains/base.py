@@ -18,6 +18,7 @@ from xend.domains.table import DomainEntry, DomainTable
 from xend.errors import DomainNotFound, InvalidState, XendError
 from xend.hv.base import DomainInfo, Hypervisor
 from xend.model.domconfig import DomainConfig
+from xend.model.values import random_mac
 
 log = logging.getLogger("xend.domains")
 
@@ -100,6 +101,24 @@ class DomainServiceBase:
         if cfg.uuid:
             return cfg
         return dataclasses.replace(cfg, uuid=str(uuidlib.uuid4()))
+
+    @staticmethod
+    def with_macs(cfg: DomainConfig) -> DomainConfig:
+        """*cfg* with a MAC for every vif that names none.
+
+        xend 4.4 chose a vif's MAC once, when the device was configured,
+        and kept it in the domain's config: the guest keeps its address
+        across reboots, save/restore and xend restarts."""
+        if all(vif.mac for vif in cfg.vifs):
+            return cfg
+        taken = {vif.mac.lower() for vif in cfg.vifs if vif.mac}
+        vifs = []
+        for vif in cfg.vifs:
+            if not vif.mac:
+                vif = dataclasses.replace(vif, mac=random_mac(taken))
+                taken.add(str(vif.mac))
+            vifs.append(vif)
+        return dataclasses.replace(cfg, vifs=tuple(vifs))
 
     def update_config(self, entry: DomainEntry | None, **changes: Any) -> None:
         """Record a configuration change and persist it where it lives."""

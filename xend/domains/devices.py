@@ -29,6 +29,7 @@ from xend.hv.base import JSON
 from xend.hv.sim.vdev import vdev_to_devid
 from xend.model.devices import DiskSpec, VifSpec
 from xend.model.libxl_json import disk_to_libxl, nic_to_libxl
+from xend.model.values import random_mac
 
 DISK_CLASSES = ("vbd", "tap", "tap2")
 NIC_CLASSES = ("vif",)
@@ -161,6 +162,9 @@ class DevicesMixin(DomainServiceBase):
         entry, domid = self._changeable(ref)
         if domid is None:
             assert entry is not None
+            if not vif.mac:     # chosen now and kept, as xend 4.4 did
+                vif = dataclasses.replace(vif, mac=random_mac(
+                    {str(v.mac).lower() for v in entry.config.vifs}))
             self.update_config(entry, vifs=tuple(entry.config.vifs) + (vif,))
             return {"devid": len(entry.config.vifs) - 1, "mac": vif.mac}
         added = self.hv.device_add(domid, "nic", nic_to_libxl(vif))

@@ -10,6 +10,7 @@ from xend.domains.base import DOM0_ID, DomainServiceBase
 from xend.domains.table import DomainEntry
 from xend.errors import InvalidArgument, InvalidState, XendError
 from xend.model.domconfig import DomainConfig
+from xend.model.libxl_hvm import device_model_stubdomain
 from xend.model.libxl_json import to_libxl_json
 
 log = logging.getLogger("xend.domains")
@@ -77,6 +78,12 @@ class LifecycleMixin(DomainServiceBase):
     # -- booting --------------------------------------------------------------
     def boot(self, entry: DomainEntry, paused: bool) -> int:
         """Create the domain of ``entry`` in the hypervisor and start it."""
+        if not all(vif.mac for vif in entry.config.vifs):
+            # A config kept from before MACs were chosen up front.
+            with self.table.lock:
+                entry.config = self.with_macs(entry.config)
+                if entry.managed:
+                    self.table.save_managed(entry)
         domid = self.hv.create(to_libxl_json(
             entry.config, self.hv.host_info().nr_cpus))
         self.adopt(entry, domid, paused)
@@ -84,7 +91,7 @@ class LifecycleMixin(DomainServiceBase):
         return domid
 
     def create(self, config: dict[str, Any], paused: bool = False) -> str:
-        cfg = self.with_uuid(DomainConfig.from_dict(config))
+        cfg = self.with_macs(self.with_uuid(DomainConfig.from_dict(config)))
         with self.lifecycle_lock:
             self.check_name_free(cfg.name, cfg.uuid)
             entry = DomainEntry(config=cfg)
@@ -92,7 +99,8 @@ class LifecycleMixin(DomainServiceBase):
         return entry.uuid
 
     def new(self, config: dict[str, Any]) -> str:
-        cfg = self.with_uuid(DomainConfig.from_dict(config))
+        cfg = self.with_macs(self.with_uuid(DomainConfig.from_dict(config)))
+        device_model_stubdomain(cfg)    # refuse what start would refuse
         with self.lifecycle_lock:
             self.check_name_free(cfg.name, cfg.uuid)
             entry = DomainEntry(config=cfg, managed=True)

@@ -177,7 +177,8 @@ class SaveRestoreMixin(DomainServiceBase):
 
     def restore(self, stream: BinaryIO, paused: bool = False,
                 managed: DomainEntry | None = None) -> str:
-        cfg = DomainConfig.from_dict(read_header(stream))
+        # An image saved before MACs were chosen up front gets them now.
+        cfg = self.with_macs(DomainConfig.from_dict(read_header(stream)))
         with self.lifecycle_lock:
             if managed is None:
                 existing = self.table.entries.get(str(cfg.uuid))

@@ -194,13 +194,17 @@ class LibxlHypervisor:
         (weight out of range, no kernel, a bad vdev...), logging why.  The
         simulator's validator models what libxl accepts; asked only after
         libxl refused, it names the fault as the InvalidArgument the
-        interface promises, and can never refuse what libxl would build."""
-        from xend.hv.sim.validate import validate_config
+        interface promises (or, for a kernel or ramdisk file that is not
+        there, the simulator's HypervisorError in xend 4.4's words), and can
+        never refuse what libxl would build."""
+        from xend.hv.sim.validate import check_boot_files, validate_config
         try:
             host_cpus = int(self._xl.physinfo().get("nr_cpus", 0)) or 1
         except XendError:
             return
         validate_config(config, host_cpus)
+        # A kernel or ramdisk that is not there: libxl logs the errno only.
+        check_boot_files(config)
 
     def _raise_if_name_taken(self, name: str, domid: int | None = None) -> None:
         owner = self._xl.name_to_domid(name)

@@ -95,6 +95,8 @@ def config_from_libxl(doc: JSON) -> DomainConfig:
         kw["bootargs"] = " ".join(args)
     if builder == "hvm":
         kw["platform"] = _platform(b)
+        if b.get("device_model_stubdomain") == "True":
+            kw["platform"]["device_model"] = "stubdom-dm"
         if not kw.get("kernel"):
             kw["kernel"] = "hvmloader"
     for key in ("on_poweroff", "on_reboot", "on_crash"):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from xend.errors import ConfigError
 from xend.model.devices import VfbSpec
 from xend.model.domconfig import DomainConfig
 from xend.model.platform import is_true
@@ -19,6 +20,37 @@ JSON = dict[str, Any]
 
 TIMER_MODES = ("delay_for_missed_ticks", "no_delay_for_missed_ticks",
                "no_missed_ticks_pending", "one_missed_tick_pending")
+
+
+#: ``device_model`` values of xm configs that name what libxl runs anyway,
+#: by file name: xend 4.4's qemu-dm (any directory) and upstream qemu.
+DEFAULT_DEVICE_MODELS = ("qemu-dm", "qemu-system-i386")
+#: xend 4.4's script that ran qemu-dm in a stub domain; in xl terms
+#: ``device_model_stubdomain_override=1`` (HVM guests only).
+STUBDOM_DEVICE_MODEL = "stubdom-dm"
+
+
+def device_model_stubdomain(cfg: DomainConfig) -> bool:
+    """Whether *cfg*'s ``device_model`` asks for a stub domain.
+
+    libxl chooses and starts the device model itself: a value meaning
+    anything else than the default or a stub domain is refused
+    (ConfigError), never silently dropped."""
+    value = cfg.platform.get("device_model")
+    if value is None or str(value).strip() == "":
+        return False
+    name = os.path.basename(str(value).strip())
+    if name == STUBDOM_DEVICE_MODEL:
+        if not cfg.is_hvm:
+            raise ConfigError(f"device_model '{value}': a stub domain device "
+                              "model is for HVM guests only")
+        return True
+    if name in DEFAULT_DEVICE_MODELS:
+        return False
+    raise ConfigError(
+        f"Unsupported device_model '{value}': libxl starts its own device "
+        f"model; use '{DEFAULT_DEVICE_MODELS[0]}' (the default) or "
+        f"'{STUBDOM_DEVICE_MODEL}' (in a stub domain, HVM only)")
 
 
 def _defbool(value: Any) -> str:

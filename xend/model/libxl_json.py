@@ -8,8 +8,11 @@ meanings are translated first: ``phy:hda1`` -> ``/dev/hda1``, ``tap:qcow2:``
 -> format ``qcow2``, ``rename-restart`` -> ``restart_rename``, the kernel
 command line is composed the xend way (``root=`` … ``ip=`` … extra).
 
-Not translated (libxl has no equivalent, or xl ignores it): ``device_model``,
-``vncconsole``, ``guest_os_type``, ``isa``, ``fda``/``fdb``, ``parallel``,
+``device_model``: ``qemu-dm`` (any directory) or ``qemu-system-i386`` is
+libxl's default device model, ``stubdom-dm`` (HVM) sets
+``device_model_stubdomain``; any other value is refused (ConfigError).
+
+Not translated (libxl has no equivalent, or xl ignores it): ``vncconsole``, ``guest_os_type``, ``isa``, ``fda``/``fdb``, ``parallel``,
 ``monitor``, ``memory_sharing``, ``s3_integrity``, ``superpages``,
 ``machine_address_size``, ``suppress_spurious_page_faults``, ``target``,
 ``cpuid``/``cpuid_check`` (xend syntax), ``vscsi``, ``vusb``, ``vif2``,
@@ -28,8 +31,8 @@ from typing import Any
 from xend.errors import ConfigError
 from xend.model.devices import DiskSpec, PciSpec, VifSpec
 from xend.model.domconfig import DomainConfig
-from xend.model.libxl_hvm import (hvm_build_info, hvm_toplevel_fields,
-                                  vfb_json)
+from xend.model.libxl_hvm import (device_model_stubdomain, hvm_build_info,
+                                  hvm_toplevel_fields, vfb_json)
 from xend.model.values import parse_vif_rate
 
 JSON = dict[str, Any]
@@ -123,6 +126,8 @@ def _build_info(cfg: DomainConfig, max_cpus: int | None) -> JSON:
         b["localtime"] = "True"
     if cfg.nomigrate:
         b["disable_migrate"] = "True"
+    if device_model_stubdomain(cfg):
+        b["device_model_stubdomain"] = "True"
     sched: JSON = {}
     if cfg.cpu_weight is not None:
         sched["weight"] = cfg.cpu_weight

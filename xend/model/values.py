@@ -9,7 +9,9 @@ names the bad value.
 
 from __future__ import annotations
 
+import os
 import re
+from typing import Collection
 
 from xend.errors import ConfigError
 
@@ -50,6 +52,16 @@ def check_mac(mac: str) -> str:
     if not MAC_RE.match(mac):
         raise ConfigError(f"Invalid MAC address: {mac!r}")
     return mac.lower()
+
+
+def random_mac(taken: Collection[str] = ()) -> str:
+    """A fresh MAC in Xen's 00:16:3e range, first random byte below 0x80
+    (as xend 4.4 chose them), not one of *taken*."""
+    while True:
+        tail = os.urandom(3)
+        mac = "00:16:3e:%02x:%02x:%02x" % (tail[0] & 0x7F, tail[1], tail[2])
+        if mac not in taken:
+            return mac
 
 
 def check_action(key: str, value: str) -> str:

@@ -25,7 +25,8 @@ from xend.hv.base import JSON, DomainEvent
 from xend.hv.sim import xs_keys
 from xend.hv.sim.core import SimCore
 from xend.hv.sim.state import DomainState, PendingReaction
-from xend.hv.sim.validate import DomainPlan, need_memkb, validate_config
+from xend.hv.sim.validate import (DomainPlan, check_boot_files, need_memkb,
+                                  validate_config)
 
 TRIGGERS = ("power", "sleep", "nmi", "init", "reset", "s3resume")
 # What a Linux PV guest does with a control/shutdown it reads (drivers/xen/
@@ -116,6 +117,7 @@ class LifecycleOps(SimCore):
 
     def create(self, config: JSON) -> int:
         plan = validate_config(config, self._host_cpus)
+        check_boot_files(plan.config)
         with self._change():
             dom = self._new_domain(plan, self._clock())
             self._register(dom)

@@ -11,19 +11,21 @@ The simulator accepts what libxl accepts and refuses what it refuses:
 * defaults follow libxl's setdefault: ``max_memkb`` 32 MiB, ``target_memkb``
   = ``max_memkb``, ``max_vcpus`` 1, all vcpus online, weight 256, cap 0.
 
-The kernel of a PV guest is *not* looked for on this host: the simulator runs
-on laptops and in CI where the guest's kernel does not exist (xl would check).
+The kernel and ramdisk of a PV guest booted without a bootloader must exist
+on this host, as libxl reads them to build the domain (:func:`check_boot_files`,
+checked at create, not at restore); tests give the simulator real files.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import re
 import uuid as uuidlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from xend.errors import InvalidArgument
+from xend.errors import HypervisorError, InvalidArgument
 from xend.hv.base import JSON
 from xend.hv.sim.vdev import vdev_to_devid
 
@@ -290,6 +292,36 @@ def validate_config(config: Any, host_cpus: int) -> DomainPlan:
                       online=online, affinity=affinity, weight=weight,
                       cap=cap, shadow_memkb=shadow, video_memkb=video,
                       disks=disks, nics=nics)
+
+
+# libxl_error ERROR_FAIL: what libxl's domain build returns when it cannot
+# load the kernel or ramdisk (it logs the file and errno).
+ERROR_FAIL = -3
+
+
+def check_boot_files(config: JSON) -> None:
+    """Refuse a PV direct kernel boot whose kernel or ramdisk is not a file
+    here, as libxl's build does (ERROR_FAIL); in xend 4.4's words."""
+    c_info, b_info = config.get("c_info"), config.get("b_info")
+    if not isinstance(c_info, dict) or not isinstance(b_info, dict) or \
+            c_info.get("type") != "pv":
+        return
+    pv = b_info.get("type.pv")
+    pv = pv if isinstance(pv, dict) else {}
+
+    def value(key: str) -> Any:
+        # the deprecated type.pv aliases count when the top level is unset
+        return b_info.get(key) or pv.get(key)
+
+    if value("bootloader"):
+        return              # the bootloader finds them inside the guest
+    for key, what in (("kernel", "Kernel image"),
+                      ("ramdisk", "Kernel ramdisk")):
+        path = value(key)
+        if isinstance(path, str) and path and not os.path.isfile(path):
+            exc = HypervisorError(f"{what} does not exist: {path}")
+            exc.libxl_rc = ERROR_FAIL   # type: ignore[attr-defined]
+            raise exc
 
 
 def _video_memkb(b_info: JSON, dtype: str) -> int:
