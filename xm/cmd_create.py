@@ -53,7 +53,8 @@ def _host_cpus_for_all(xm: XmContext, cfg: Any) -> int | None:
     """The host's CPU count when ``cpus`` says ``all`` (libxl JSON lists
     the CPUs, as ``xl create -n`` lists the host's), else None: only then
     does a dry run ask xend something."""
-    specs = [cfg.cpus] if isinstance(cfg.cpus, str) else list(cfg.cpus or ())
+    cpus = getattr(cfg, "cpus", None)
+    specs = [cpus] if isinstance(cpus, str) else list(cpus or ())
     if not any("all" in spec for spec in specs):
         return None
     from xend.errors import ConfigError, ConnectionFailed

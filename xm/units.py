@@ -66,10 +66,11 @@ def parse_cpu_list(text: str) -> list[int]:
 
 
 def parse_cpus_arg(text: str) -> str:
-    """The CPUs argument of ``xm vcpu-pin``: ``all`` or a normalised list."""
+    """The CPUs argument of ``xm vcpu-pin``: ``all`` or a normalised list
+    in ranges (``0-3,^2`` -> ``0-1,3``), short whatever the range was."""
     if text == "all":
         return "all"
-    return ",".join(str(c) for c in parse_cpu_list(text))
+    return format_ranges(parse_cpu_list(text))
 
 
 def parse_vcpu_arg(text: str) -> int:

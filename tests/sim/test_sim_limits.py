@@ -240,3 +240,14 @@ def test_hvm_video_ram(sim: SimHypervisor) -> None:
     # ... and an HVM guest started below its maximum loses 1 MiB more.
     assert sim.domain_info(domid).target_memkb == 247 * MiB
 
+
+
+def test_created_affinity_keeps_only_host_cpus(sim: SimHypervisor) -> None:
+    config = pv_config(vcpus=2)
+    config["b_info"]["vcpu_hard_affinity"] = [[0, 1, 2, 3, 4, 63], [9, 1]]
+    domid = sim.create(config)
+    assert [v.affinity for v in sim.list_vcpus(domid)] == [(0, 1, 2, 3), (1,)]
+    config = pv_config(vcpus=1)
+    config["b_info"]["vcpu_hard_affinity"] = [[4, 63]]
+    with pytest.raises(InvalidArgument, match="cpu 4 does not exist"):
+        sim.create(config)

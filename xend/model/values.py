@@ -72,6 +72,11 @@ def check_action(key: str, value: str) -> str:
     return value
 
 
+def _shown(spec: str) -> str:
+    """*spec* quoted for an error message, cut short if it is long."""
+    return repr(spec) if len(spec) <= 40 else repr(spec[:37] + "...")
+
+
 def parse_cpu_list(spec: str, max_cpus: int | None = None) -> list[int]:
     """CPUs named by *spec*, sorted: ``"0-3,5,^1"`` -> ``[0, 2, 3, 5]``.
 
@@ -87,6 +92,7 @@ def parse_cpu_list(spec: str, max_cpus: int | None = None) -> list[int]:
     """
     if not isinstance(spec, str):
         raise ConfigError(f"Invalid cpus specification: {spec!r}")
+    bad = f"Invalid cpus specification: {_shown(spec)}"
     bound = CPU_LIMIT if max_cpus is None else min(max_cpus, CPU_LIMIT)
     add: set[int] = set()
     remove: set[int] = set()
@@ -98,27 +104,23 @@ def parse_cpu_list(spec: str, max_cpus: int | None = None) -> list[int]:
         body = term[1:] if negate else term
         if body == "all":
             if max_cpus is None:
-                raise ConfigError(
-                    f"Invalid cpus specification: {spec!r}: 'all' needs "
-                    "the host CPU count")
+                raise ConfigError(f"{bad}: 'all' needs the host CPU count")
             lo, hi = 0, bound - 1
         else:
             m = _CPU_TERM.fullmatch(body)
             if not m:
-                raise ConfigError(f"Invalid cpus specification: {spec!r}")
+                raise ConfigError(bad)
             lo = int(m.group(1))
             hi = int(m.group(2)) if m.group(2) is not None else lo
             if hi < lo:
-                raise ConfigError(f"Invalid cpus specification: {spec!r}: "
-                                  f"range {body} is backwards")
+                raise ConfigError(f"{bad}: range {body} is backwards")
         named = named or not negate
         cpus = range(lo, min(hi, bound - 1) + 1)     # empty if lo >= bound
         (remove if negate else add).update(cpus)
     if named and not add:
         host = (f"the host has only {max_cpus} CPUs" if max_cpus is not None
                 else f"no Xen host has CPUs beyond {CPU_LIMIT - 1}")
-        raise ConfigError(f"Invalid cpus specification: {spec!r}: none of "
-                          f"its CPUs exists ({host})")
+        raise ConfigError(f"{bad}: none of its CPUs exists ({host})")
     return sorted(add - remove)
 
 
