@@ -4,7 +4,8 @@ The config is built on the client side by :mod:`xm.config.loader` (Python
 config files are evaluated safely unless ``--python-config`` allows full
 Python), so relative paths and script variables are resolved where the
 user runs xm.  ``-n`` prints the ``(vm ...)`` SXP - or with ``--json`` the
-libxl JSON, as ``xl create -n`` does - without asking xend anything.
+libxl JSON, as ``xl create -n`` does - without asking xend anything (but
+the host's CPU count, when ``cpus`` says ``all`` and ``--json`` lists them).
 Those modules are imported here, lazily, so that other commands start fast.
 """
 
@@ -48,11 +49,28 @@ def _build(xm: XmContext, words: list[str], defconfig: str | None,
     return cfg
 
 
+def _host_cpus_for_all(xm: XmContext, cfg: Any) -> int | None:
+    """The host's CPU count when ``cpus`` says ``all`` (libxl JSON lists
+    the CPUs, as ``xl create -n`` lists the host's), else None: only then
+    does a dry run ask xend something."""
+    cpus = getattr(cfg, "cpus", None)
+    specs = [cpus] if isinstance(cpus, str) else list(cpus or ())
+    if not any("all" in spec for spec in specs):
+        return None
+    from xend.errors import ConfigError, ConnectionFailed
+    try:
+        info = dict(xm.call("xend.node.info"))
+    except ConnectionFailed as exc:
+        raise ConfigError(f"cpus 'all' needs the host CPU count, and xend "
+                          f"cannot tell it: {exc}") from None
+    return int(info["nr_cpus"])
+
+
 def _dry_run(xm: XmContext, cfg: Any, as_json: bool) -> None:
     if as_json:
         import json
         from xend.model.libxl_json import to_libxl_json
-        doc = to_libxl_json(cfg)
+        doc = to_libxl_json(cfg, _host_cpus_for_all(xm, cfg))
         xm.echo(doc if isinstance(doc, str) else json.dumps(doc, indent=4))
         return
     from xend.model.sxp import pretty

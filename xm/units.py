@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from xend.limits import CPU_LIMIT
+
 _UNIT_KIB = {"k": 1, "m": 1024, "g": 1024 * 1024}
 
 
@@ -41,7 +43,9 @@ def _cpu_range(item: str) -> range:
     first, last = int(lo), int(hi) if sep else int(lo)
     if last < first:
         raise ValueError(f"bad cpu range {item!r}")
-    return range(first, last + 1)
+    # No Xen host has CPUs from CPU_LIMIT on: clipped before it is expanded
+    # (xend ignores the CPUs this host lacks, as xl does).
+    return range(first, min(last, CPU_LIMIT - 1) + 1)
 
 
 def parse_cpu_list(text: str) -> list[int]:
@@ -62,10 +66,11 @@ def parse_cpu_list(text: str) -> list[int]:
 
 
 def parse_cpus_arg(text: str) -> str:
-    """The CPUs argument of ``xm vcpu-pin``: ``all`` or a normalised list."""
+    """The CPUs argument of ``xm vcpu-pin``: ``all`` or a normalised list
+    in ranges (``0-3,^2`` -> ``0-1,3``), short whatever the range was."""
     if text == "all":
         return "all"
-    return ",".join(str(c) for c in parse_cpu_list(text))
+    return format_ranges(parse_cpu_list(text))
 
 
 def parse_vcpu_arg(text: str) -> int:

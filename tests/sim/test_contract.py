@@ -446,3 +446,29 @@ def test_missing_kernel_or_ramdisk_file(hv: Hypervisor, tmp_path: Path,
     assert str(caught.value) == f"{what} does not exist: {missing}"
     assert getattr(caught.value, "libxl_rc", None) == -3
     assert [d.domid for d in hv.list_domains()] == before
+
+
+def test_affinity_ignores_cpus_the_host_lacks(hv: Hypervisor) -> None:
+    """As Xen does: CPUs beyond the host are dropped; only a map with none
+    of the host's CPUs is refused."""
+    host_cpus = hv.host_info().nr_cpus
+    domid = running(hv, vcpus=1)
+    hv.set_vcpu_affinity(domid, 0, [0, host_cpus, host_cpus + 1000])
+    assert hv.list_vcpus(domid)[0].affinity == (0,)
+    with pytest.raises(InvalidArgument):
+        hv.set_vcpu_affinity(domid, 0, [host_cpus, 10**12])
+
+
+def test_absurd_sizes_and_counts_are_refused(hv: Hypervisor) -> None:
+    domid = running(hv, vcpus=1)
+    for op in (hv.set_max_memory, hv.set_memory_target):
+        with pytest.raises(InvalidArgument, match="more than Xen can give"):
+            op(domid, 10**30)
+    before = {d.domid for d in hv.list_domains()}
+    for b_info in ({"max_memkb": 10**30, "target_memkb": 10**30},
+                   {"max_vcpus": 10**8, "avail_vcpus": [0]}):
+        config = pv_config()
+        config["b_info"].update(b_info)
+        with pytest.raises(InvalidArgument):
+            hv.create(config)
+    assert {d.domid for d in hv.list_domains()} == before

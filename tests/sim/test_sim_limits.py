@@ -265,3 +265,14 @@ def test_boot_files_are_looked_for_only_where_libxl_reads_them(
     config["b_info"]["kernel"] = missing
     restored = sim.restore(config, io.BytesIO(stream.getvalue()))
     assert sim.domain_info(restored).name == "sv"
+
+
+def test_created_affinity_keeps_only_host_cpus(sim: SimHypervisor) -> None:
+    config = pv_config(vcpus=2)
+    config["b_info"]["vcpu_hard_affinity"] = [[0, 1, 2, 3, 4, 63], [9, 1]]
+    domid = sim.create(config)
+    assert [v.affinity for v in sim.list_vcpus(domid)] == [(0, 1, 2, 3), (1,)]
+    config = pv_config(vcpus=1)
+    config["b_info"]["vcpu_hard_affinity"] = [[4, 63]]
+    with pytest.raises(InvalidArgument, match="cpu 4 does not exist"):
+        sim.create(config)

@@ -35,7 +35,7 @@ ONE_CALL = [
     (["vcpu-set", "guest1", "2"], "xend.domain.setVCpuCount", ("guest1", 2)),
     (["set-vcpus", "guest1", "1"], "xend.domain.setVCpuCount", ("guest1", 1)),
     (["vcpu-pin", "guest1", "0", "0-3,5,^1"], "xend.domain.pincpu",
-     ("guest1", 0, "0,2,3,5")),
+     ("guest1", 0, "0,2-3,5")),
     (["vcpu-pin", "guest1", "all", "all"], "xend.domain.pincpu",
      ("guest1", -1, "all")),
 ]

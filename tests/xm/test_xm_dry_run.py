@@ -19,7 +19,7 @@ GOLDEN = [
     ("vcpu-set guest1 2",
      '{"method": "xend.domain.setVCpuCount", "params": ["guest1", 2]}'),
     ("vcpu-pin guest1 all 0-3,^2",
-     '{"method": "xend.domain.pincpu", "params": ["guest1", -1, "0,1,3"]}'),
+     '{"method": "xend.domain.pincpu", "params": ["guest1", -1, "0-1,3"]}'),
     ("destroy 7", '{"method": "xend.domain.destroy", "params": ["7"]}'),
     ("pause guest1", '{"method": "xend.domain.pause", "params": ["guest1"]}'),
     ("unpause guest1",

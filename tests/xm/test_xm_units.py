@@ -41,8 +41,8 @@ def test_parse_cpu_list_rejects(text):
         parse_cpu_list(text)
 
 
-@pytest.mark.parametrize("text,sent", [("all", "all"), ("0-3,5,^1", "0,2,3,5"),
-                                       ("1-2", "1,2")])
+@pytest.mark.parametrize("text,sent", [("all", "all"), ("0-3,5,^1", "0,2-3,5"),
+                                       ("1-2", "1-2")])
 def test_parse_cpus_arg(text, sent):
     assert parse_cpus_arg(text) == sent
 

@@ -173,11 +173,23 @@ class LifecycleMixin(DomainServiceBase):
         if entry is None:
             raise XendError(f"Domain '{ref}' has no configuration to reset "
                             "with")
+        # A config that cannot be built refuses the reset before the guest
+        # is touched.
+        to_libxl_json(entry.config, self.hv.host_info().nr_cpus)
         with self.lifecycle_lock:
             self.quiet.add(domid)
             self.hv.destroy(domid)
-            entry.domid = None
-            self.boot(entry, paused=False)
+            # From here the domain is gone: forgotten at once (a managed one
+            # becomes halted), so that a failed start leaves no ghost entry.
+            self.forget(entry)
+            try:
+                self.boot(entry, paused=False)
+            except XendError as exc:
+                log.error("reset of %s: destroyed, not started again: %s",
+                          entry.name, exc)
+                raise XendError(f"Domain {entry.name} was destroyed by the "
+                                f"reset but could not be started again: "
+                                f"{exc}") from None
 
     # -- small state changes ----------------------------------------------------
     def pause(self, ref: str | int) -> None:

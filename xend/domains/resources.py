@@ -12,6 +12,7 @@ from typing import Any
 from xend.domains.base import DOM0_ID, DomainServiceBase
 from xend.domains.table import DomainEntry
 from xend.errors import InvalidArgument, XendError
+from xend.limits import MAX_VCPUS, MAX_VCPUS_BY_BUILDER, memory_error
 
 WEIGHT_MIN, WEIGHT_MAX = 1, 65535
 
@@ -25,9 +26,27 @@ class ResourcesMixin(DomainServiceBase):
         return entry
 
     # -- memory ----------------------------------------------------------------
-    def set_memory_target(self, ref: str | int, mib: int) -> None:
+    @staticmethod
+    def _check_memory(what: str, mib: int) -> None:
         if mib <= 0:
             raise InvalidArgument(f"Invalid memory size: {mib} MiB")
+        problem = memory_error(what, mib)
+        if problem:
+            raise InvalidArgument(problem)
+
+    @staticmethod
+    def _target_changes(entry: DomainEntry | None,
+                        mib: int) -> dict[str, Any]:
+        """The config change of a new balloon target: ``memory`` only.  A
+        config without ``maxmem`` had its maximum in ``memory``; it is kept
+        as ``maxmem``, so that a lower target does not lower the ceiling."""
+        changes: dict[str, Any] = {"memory": mib}
+        if entry is not None and entry.config.maxmem is None:
+            changes["maxmem"] = entry.config.max_memory
+        return changes
+
+    def set_memory_target(self, ref: str | int, mib: int) -> None:
+        self._check_memory("memory target", mib)
         entry, domid = self.resolve(ref)
         if domid is None:
             entry = self._halted_config(entry, ref)
@@ -35,18 +54,17 @@ class ResourcesMixin(DomainServiceBase):
             if mib > maxmem:
                 raise InvalidArgument(
                     f"memory target {mib} MiB is above maxmem {maxmem} MiB")
-            self.update_config(entry, memory=mib)
+            self.update_config(entry, **self._target_changes(entry, mib))
             return
         if domid == DOM0_ID and self.dom0_min_mem and mib < self.dom0_min_mem:
             raise InvalidArgument(
                 f"Domain-0 memory cannot be set below dom0-min-mem "
                 f"({self.dom0_min_mem} MiB)")
         self.hv.set_memory_target(domid, mib * 1024)
-        self.update_config(entry, memory=mib)
+        self.update_config(entry, **self._target_changes(entry, mib))
 
     def set_max_memory(self, ref: str | int, mib: int) -> None:
-        if mib <= 0:
-            raise InvalidArgument(f"Invalid memory size: {mib} MiB")
+        self._check_memory("maximum memory", mib)
         entry, domid = self.resolve(ref)
         if domid is None:
             entry = self._halted_config(entry, ref)
@@ -65,6 +83,12 @@ class ResourcesMixin(DomainServiceBase):
         entry, domid = self.resolve(ref)
         if domid is None:
             entry = self._halted_config(entry, ref)
+            limit = MAX_VCPUS_BY_BUILDER.get(entry.config.builder,
+                                             MAX_VCPUS["pv"])
+            if count > limit:
+                raise InvalidArgument(
+                    f"Invalid number of vcpus: {count} (a {entry.config.builder}"
+                    f" domain can have at most {limit})")
             changes: dict[str, Any] = {"vcpus": count}
             if count > entry.config.max_vcpus:
                 changes["maxvcpus"] = count
@@ -106,13 +130,11 @@ class ResourcesMixin(DomainServiceBase):
     def pin_vcpu(self, ref: str | int, vcpu: int, cpus: str) -> None:
         from xend.model.values import parse_cpu_list
         nr_cpus = self.hv.host_info().nr_cpus
+        # CPUs the host lacks are ignored (as xl does); the range is
+        # clipped to the host before it is expanded.
         cpu_list = parse_cpu_list(cpus, nr_cpus)
         if not cpu_list:
             raise InvalidArgument("Invalid argument: no cpus to pin to")
-        bad = [c for c in cpu_list if c >= nr_cpus]
-        if bad:
-            raise InvalidArgument(
-                f"Invalid CPU {bad[0]}: the host has {nr_cpus} cpus")
         entry, domid = self.running_domid(ref)
         info = self.hv.domain_info(domid)
         vcpus = range(info.vcpu_max) if vcpu == -1 else [vcpu]

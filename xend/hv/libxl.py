@@ -28,6 +28,7 @@ from xend.hv.base import (JSON, DomainInfo, EventCallback, HostInfo,
                           SchedParams, VcpuInfo)
 from xend.hv.libxl_events import EventPump
 from xend.hv.libxl_stream import check_image
+from xend.limits import MAX_VCPUS, memory_error
 
 if TYPE_CHECKING:
     from xenstore.client import PyxsStore
@@ -344,6 +345,7 @@ class LibxlHypervisor:
     def restore(self, config: JSON, stream: BinaryIO) -> int:
         """libxl_domain_create_restore from the stream's fd, left paused."""
         self._require_suspend()
+        _check_limits(config)
         fd = _fd_at_logical_position(stream)
         # libxl may crash the process on a damaged image: look first.
         check_image(fd, os.lseek(fd, 0, os.SEEK_CUR) if stream.seekable()
@@ -360,6 +362,7 @@ class LibxlHypervisor:
     def set_memory_target(self, domid: int, target_kb: int) -> None:
         if target_kb <= 0:
             raise InvalidArgument(f"invalid memory target {target_kb} KiB")
+        _check_memkb("memory target", target_kb)
         try:
             self._xl.set_memory_target(domid, target_kb)
         except InvalidArgument:
@@ -376,6 +379,7 @@ class LibxlHypervisor:
     def set_max_memory(self, domid: int, max_kb: int) -> None:
         if max_kb <= 0:
             raise InvalidArgument(f"invalid maximum memory {max_kb} KiB")
+        _check_memkb("maximum memory", max_kb)
         target_kb = self.domain_info(domid).target_memkb
         if max_kb < target_kb:
             # libxl refuses this (returning 1, not an error code), with
@@ -405,11 +409,13 @@ class LibxlHypervisor:
         if not 0 <= vcpu < vcpu_max:
             raise InvalidArgument(f"vcpu {vcpu} out of range 0-{vcpu_max - 1}")
         host_cpus = int(self._xl.physinfo().get("nr_cpus", 0)) or 1
-        bad = [c for c in cpus if not 0 <= c < host_cpus]
-        if bad:
-            raise InvalidArgument(f"cpu {bad[0]} does not exist (host has "
+        # As Xen does, CPUs the host lacks are ignored (and never put in
+        # the bitmap); a map with none of the host's CPUs is refused.
+        present = sorted({c for c in cpus if 0 <= c < host_cpus})
+        if not present:
+            raise InvalidArgument(f"cpu {cpus[0]} does not exist (host has "
                                   f"{host_cpus} cpus, 0-{host_cpus - 1})")
-        self._xl.set_vcpu_affinity(domid, vcpu, cpus)
+        self._xl.set_vcpu_affinity(domid, vcpu, present)
 
     def sched_get(self, domid: int) -> SchedParams:
         try:
@@ -497,14 +503,33 @@ class LibxlHypervisor:
             store.close()
 
 
+def _check_memkb(what: str, kb: int) -> None:
+    """Xen's limit, before the size reaches a C integer (or Xen)."""
+    problem = memory_error(what, kb, "KiB")
+    if problem:
+        raise InvalidArgument(problem)
+
+
 def _check_limits(config: JSON) -> None:
     """What libxl builds without complaint but no guest can use: a memory
     target above the maximum, online vcpus beyond max_vcpus (xl's parser
-    refuses both before libxl sees them)."""
+    refuses both before libxl sees them); and sizes and counts beyond Xen's
+    limits, before libxl allocates anything from them."""
     b_info = config.get("b_info")
     if not isinstance(b_info, dict):
         return
     target, maximum = b_info.get("target_memkb"), b_info.get("max_memkb")
+    for key, value in (("target_memkb", target), ("max_memkb", maximum)):
+        if isinstance(value, int):
+            _check_memkb(key, value)
+    c_info = config.get("c_info")
+    dtype = c_info.get("type") if isinstance(c_info, dict) else None
+    limit = MAX_VCPUS.get(dtype if isinstance(dtype, str) else "",
+                          max(MAX_VCPUS.values()))
+    max_vcpus = b_info.get("max_vcpus")
+    if isinstance(max_vcpus, int) and not 0 <= max_vcpus <= limit:
+        raise InvalidArgument(f"max_vcpus {max_vcpus} out of range "
+                              f"1-{limit}")
     if isinstance(target, int) and isinstance(maximum, int) \
             and 0 < maximum < target:
         raise InvalidArgument(f"memory target {target} KiB is above the "

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Mapping, Sequence
 
 from xend.errors import ConfigError
+from xend.limits import (CPU_LIMIT, MAX_MEMORY_MIB, MAX_VCPUS,
+                         MAX_VCPUS_BY_BUILDER)
 from xend.model.devices import DiskSpec, PciSpec, VfbSpec, VifSpec
 from xend.model.platform import convert_platform_value
 from xend.model.values import (check_action, check_name, check_uuid,
@@ -171,26 +173,32 @@ class DomainConfig:
         if self.builder != "hvm" and not self.kernel and not self.bootloader:
             raise ConfigError(f"Domain {self.name}: no kernel and no "
                               "bootloader")
-        _check_int(self.memory, "memory", 1)
+        _check_int(self.memory, "memory", 1, MAX_MEMORY_MIB)
         if self.maxmem is not None:
-            _check_int(self.maxmem, "maxmem", 1)
+            _check_int(self.maxmem, "maxmem", 1, MAX_MEMORY_MIB)
             if self.maxmem < self.memory:
                 raise ConfigError(f"maxmem ({self.maxmem}) must not be "
                                   f"less than memory ({self.memory})")
-        _check_int(self.shadow_memory, "shadow_memory", 0)
-        _check_int(self.vcpus, "vcpus", 1)
+        _check_int(self.shadow_memory, "shadow_memory", 0, MAX_MEMORY_MIB)
+        # Checked before anything is built from them (vcpu lists, maps).
+        max_vcpus = MAX_VCPUS_BY_BUILDER.get(self.builder, MAX_VCPUS["pv"])
+        _check_int(self.vcpus, "vcpus", 1, max_vcpus)
         if self.maxvcpus is not None:
-            _check_int(self.maxvcpus, "maxvcpus", 1)
+            _check_int(self.maxvcpus, "maxvcpus", 1, max_vcpus)
             if self.maxvcpus < self.vcpus:
                 raise ConfigError(f"maxvcpus ({self.maxvcpus}) must not be "
                                   f"less than vcpus ({self.vcpus})")
         if self.cpu is not None:
-            _check_int(self.cpu, "cpu", 0)
+            _check_int(self.cpu, "cpu", 0, CPU_LIMIT - 1)
         if self.cpus is not None:
             specs = [self.cpus] if isinstance(self.cpus, str) else self.cpus
+            if len(specs) > max_vcpus:
+                raise ConfigError(
+                    f"Invalid value for cpus: {len(specs)} entries, more "
+                    f"than a domain can have vcpus ({max_vcpus})")
             for spec in specs:
-                # 'all' needs the host CPU count; any count checks syntax.
-                parse_cpu_list(spec, max_cpus=1 << 16)
+                # Syntax only: 'all' and ranges are bounded by CPU_LIMIT.
+                parse_cpu_list(spec, max_cpus=CPU_LIMIT)
         if self.cpu_weight is not None:
             _check_int(self.cpu_weight, "cpu_weight", 1, 65535)
         if self.cpu_cap is not None:

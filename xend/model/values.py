@@ -14,6 +14,7 @@ import re
 from typing import Collection
 
 from xend.errors import ConfigError
+from xend.limits import CPU_LIMIT
 
 NAME_RE = re.compile(r"^[A-Za-z0-9_.:+-]+$")
 MAC_RE = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
@@ -28,6 +29,9 @@ CRASH_ACTIONS = SHUTDOWN_ACTIONS + ("coredump-destroy", "coredump-restart")
 XEND_START_ACTIONS = ("ignore", "start")
 XEND_STOP_ACTIONS = ("ignore", "shutdown", "suspend")
 
+# A CPU number: more digits than any CPU count has is a typo, and would
+# make int() slow (or refuse) before the bound is applied.
+_CPU_TERM = re.compile(r"(\d{1,12})(?:-(\d{1,12}))?")
 _UINT32_MAX = 0xFFFFFFFF
 _DEFAULT_RATE_INTERVAL_US = 50000  # xl's (and xend's) 50 ms window
 
@@ -80,17 +84,31 @@ def check_action(key: str, value: str) -> str:
     return value
 
 
+def _shown(spec: str) -> str:
+    """*spec* quoted for an error message, cut short if it is long."""
+    return repr(spec) if len(spec) <= 40 else repr(spec[:37] + "...")
+
+
 def parse_cpu_list(spec: str, max_cpus: int | None = None) -> list[int]:
     """CPUs named by *spec*, sorted: ``"0-3,5,^1"`` -> ``[0, 2, 3, 5]``.
 
     ``all`` (alone or as a term) needs *max_cpus*, the host's CPU count; an
     empty spec is an empty list.  ``^N`` and ``^N-M`` remove CPUs, whatever
     their position in the list (as xend and xl do).
+
+    CPUs the host does not have (from *max_cpus* on, or from
+    :data:`~xend.limits.CPU_LIMIT` on when the host is not known) are
+    ignored, as xl ignores them; a range is clipped to that bound before it
+    is expanded, so ``0-100000000`` costs no more than ``0-63``.  Only a
+    spec none of whose CPUs exists is an error.
     """
     if not isinstance(spec, str):
         raise ConfigError(f"Invalid cpus specification: {spec!r}")
+    bad = f"Invalid cpus specification: {_shown(spec)}"
+    bound = CPU_LIMIT if max_cpus is None else min(max_cpus, CPU_LIMIT)
     add: set[int] = set()
     remove: set[int] = set()
+    named = False
     for term in spec.replace(" ", "").split(","):
         if term == "":
             continue
@@ -98,26 +116,24 @@ def parse_cpu_list(spec: str, max_cpus: int | None = None) -> list[int]:
         body = term[1:] if negate else term
         if body == "all":
             if max_cpus is None:
-                raise ConfigError(
-                    f"Invalid cpus specification: {spec!r}: 'all' needs "
-                    "the host CPU count")
-            cpus = set(range(max_cpus))
+                raise ConfigError(f"{bad}: 'all' needs the host CPU count")
+            lo, hi = 0, bound - 1
         else:
-            m = re.fullmatch(r"(\d+)(?:-(\d+))?", body)
+            m = _CPU_TERM.fullmatch(body)
             if not m:
-                raise ConfigError(f"Invalid cpus specification: {spec!r}")
+                raise ConfigError(bad)
             lo = int(m.group(1))
             hi = int(m.group(2)) if m.group(2) is not None else lo
             if hi < lo:
-                raise ConfigError(f"Invalid cpus specification: {spec!r}: "
-                                  f"range {body} is backwards")
-            cpus = set(range(lo, hi + 1))
+                raise ConfigError(f"{bad}: range {body} is backwards")
+        named = named or not negate
+        cpus = range(lo, min(hi, bound - 1) + 1)     # empty if lo >= bound
         (remove if negate else add).update(cpus)
-    result = sorted(add - remove)
-    if max_cpus is not None and result and result[-1] >= max_cpus:
-        raise ConfigError(f"Invalid cpus specification: {spec!r}: the host "
-                          f"has only {max_cpus} CPUs")
-    return result
+    if named and not add:
+        host = (f"the host has only {max_cpus} CPUs" if max_cpus is not None
+                else f"no Xen host has CPUs beyond {CPU_LIMIT - 1}")
+        raise ConfigError(f"{bad}: none of its CPUs exists ({host})")
+    return sorted(add - remove)
 
 
 def parse_vif_rate(rate: str) -> tuple[int, int]:

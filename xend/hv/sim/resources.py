@@ -28,10 +28,18 @@ from xend.hv.sim.state import DomainState
 from xend.hv.sim.validate import (check_mac, check_sched, normalize_disk,
                                   normalize_nic)
 from xend.hv.sim.vdev import vdev_to_devid
+from xend.limits import memory_error
 
 MIN_DOM0_KB = 128 * 1024     # LIBXL_MIN_DOM0_MEM
 MAXMEM_SLACK_KB = 1024       # LIBXL_MAXMEM_CONSTANT
 DEVICE_KINDS = ("disk", "nic")
+
+
+def _check_memkb(what: str, kb: int) -> None:
+    """Xen's limit, before anything is computed from the size."""
+    problem = memory_error(what, kb, "KiB")
+    if problem:
+        raise InvalidArgument(problem)
 
 
 class ResourceOps(SimCore):
@@ -40,6 +48,7 @@ class ResourceOps(SimCore):
         if isinstance(target_kb, bool) or not isinstance(target_kb, int) \
                 or target_kb < 0:
             raise InvalidArgument(f"invalid memory target {target_kb!r}")
+        _check_memkb("memory target", target_kb)
         with self._change():
             dom = self._get(domid)
             # libxl_set_memory_target: the video RAM is not ballooned.
@@ -75,6 +84,7 @@ class ResourceOps(SimCore):
         if isinstance(max_kb, bool) or not isinstance(max_kb, int) \
                 or max_kb < 0:
             raise InvalidArgument(f"invalid maximum memory {max_kb!r}")
+        _check_memkb("maximum memory", max_kb)
         with self._change():
             dom = self._get(domid)
             if max_kb < dom.target_kb:
@@ -133,10 +143,12 @@ class ResourceOps(SimCore):
                 isinstance(c, int) and not isinstance(c, bool)
                 for c in cpus):
             raise InvalidArgument("cpu list must not be empty")
-        bad = [c for c in cpus if c < 0 or c >= self._host_cpus]
-        if bad:
+        # Xen ignores CPUs the host does not have; a map with none of the
+        # host's CPUs is refused.
+        present = sorted({c for c in cpus if 0 <= c < self._host_cpus})
+        if not present:
             raise InvalidArgument(
-                f"cpu {bad[0]} does not exist (host has {self._host_cpus} "
+                f"cpu {cpus[0]} does not exist (host has {self._host_cpus} "
                 f"cpus, 0-{self._host_cpus - 1})")
         with self._change():
             dom = self._get(domid)
@@ -144,7 +156,7 @@ class ResourceOps(SimCore):
                     not 0 <= vcpu < dom.max_vcpus:
                 raise InvalidArgument(
                     f"vcpu {vcpu} out of range 0-{dom.max_vcpus - 1}")
-            dom.affinity[vcpu] = sorted(set(cpus))
+            dom.affinity[vcpu] = present
 
     # -- scheduler -------------------------------------------------------
     def scheduler(self) -> str:

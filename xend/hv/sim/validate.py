@@ -28,6 +28,7 @@ from typing import Any
 from xend.errors import HypervisorError, InvalidArgument
 from xend.hv.base import JSON
 from xend.hv.sim.vdev import vdev_to_devid
+from xend.limits import MAX_VCPUS, memory_error
 
 DOMAIN_TYPES = ("pv", "pvh", "hvm")
 ACTIONS = ("destroy", "restart", "restart_rename", "preserve",
@@ -41,8 +42,6 @@ VGA_VIDEO_KB = {"none": 0, "cirrus": 8 * 1024, "std": 16 * 1024,
 # libxl's LIBXL_MEMKB_DEFAULT resolves to 32 MiB in build_info_setdefault.
 DEFAULT_MEMKB = 32 * 1024
 DEFAULT_WEIGHT = 256
-# Xen's limits on vcpus per guest (HVM_MAX_VCPUS and the PV ABI limit).
-MAX_VCPUS = {"pv": 512, "pvh": 128, "hvm": 128}
 # DOMID_FIRST_RESERVED: ids from here on are special (DOMID_SELF, ...).
 DOMID_FIRST_RESERVED = 0x7FF0
 
@@ -93,12 +92,14 @@ def _cpu_list(where: str, value: Any, host_cpus: int) -> list[int]:
             isinstance(c, int) and not isinstance(c, bool) for c in value):
         raise InvalidArgument(f"{where}: a non-empty list of cpu numbers "
                               "is required")
-    bad = [c for c in value if c < 0 or c >= host_cpus]
-    if bad:
+    # Xen ignores CPUs the host does not have; only a map with none of
+    # the host's CPUs is refused.
+    present = sorted({c for c in value if 0 <= c < host_cpus})
+    if not present:
         raise InvalidArgument(
-            f"{where}: cpu {bad[0]} does not exist (host has {host_cpus} "
+            f"{where}: cpu {value[0]} does not exist (host has {host_cpus} "
             f"cpus, 0-{host_cpus - 1})")
-    return sorted(set(value))
+    return present
 
 
 def check_uuid(value: Any) -> str:
@@ -211,6 +212,11 @@ def validate_config(config: Any, host_cpus: int) -> DomainPlan:
         max_memkb = target_memkb
     elif target_memkb < 0:
         target_memkb = max_memkb
+    for key, value in (("max_memkb", max_memkb),
+                       ("target_memkb", target_memkb)):
+        problem = memory_error(key, value, "KiB")
+        if problem:
+            raise InvalidArgument(problem)
     if target_memkb > max_memkb:
         raise InvalidArgument(
             f"target_memkb ({target_memkb}) is above max_memkb "
