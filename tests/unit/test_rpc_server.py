@@ -110,6 +110,27 @@ def test_bad_requests(server, payload, code):
     assert reply["error"]["code"] == code
 
 
+@pytest.mark.parametrize("payload", [
+    b"[" * 100_000,
+    b'{"jsonrpc":"2.0","method":"xend.domain","params":[' + b"[" * 2000
+    + b"]" * 2000 + b'],"id":1}',
+])
+def test_deep_nesting_is_a_parse_error(server, payload):
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(server)
+    for _ in range(2):          # the connection keeps serving
+        sock.sendall(len(payload).to_bytes(4, "big") + payload)
+        length = int.from_bytes(sock.recv(4), "big")
+        body = b""
+        while len(body) < length:
+            body += sock.recv(length - len(body))
+        reply = protocol.decode_json(body)
+        print(reply["error"])
+        assert reply["error"]["code"] == protocol.PARSE_ERROR
+        assert "nested" in reply["error"]["message"]
+    sock.close()
+
+
 def test_oversized_request_closes_connection(server):
     sock = socket.socket(socket.AF_UNIX)
     sock.connect(server)

@@ -148,7 +148,8 @@ class RpcServer:
         req_id: Any = None
         fds: list[int] = []
         try:
-            req = protocol.parse_request(protocol.decode_json(body))
+            req = protocol.parse_request(protocol.decode_json(
+                body, protocol.MAX_NESTING))
             req_id = req.id
             fds = reader.take_fds(req.fds)
             method, handler = self.registry.lookup(req.method)
