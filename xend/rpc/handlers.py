@@ -7,12 +7,34 @@ their ``fds`` keyword argument and own them.
 
 from __future__ import annotations
 
+import fcntl
 import os
-from typing import Any
+from typing import Any, BinaryIO
 
 import xend
 from xend.domains.manager import DomainManager
+from xend.errors import InvalidArgument
 from xend.rpc.registry import Registry
+
+
+def open_passed(fd: int, writing: bool) -> BinaryIO:
+    """A file object owning the passed descriptor, which must be open for
+    reading (restore) or writing (save); else the descriptor is closed and
+    the client hears that it passed the wrong file."""
+    try:
+        mode = fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE
+        wanted = os.O_WRONLY if writing else os.O_RDONLY
+        if mode not in (wanted, os.O_RDWR):
+            raise InvalidArgument("the file passed is not open for " +
+                                  ("writing" if writing else "reading"))
+        return os.fdopen(fd, "wb" if writing else "rb", closefd=True)
+    except OSError as exc:
+        os.close(fd)
+        raise InvalidArgument(f"the file passed cannot be used: "
+                              f"{exc.strerror or exc}") from None
+    except InvalidArgument:
+        os.close(fd)
+        raise
 
 
 def build_registry(manager: DomainManager, *, log_path: str,
@@ -36,11 +58,11 @@ def build_registry(manager: DomainManager, *, log_path: str,
         return m.record(m.new(config))
 
     def save(dom: Any, checkpoint: bool, *, fds: list[int]) -> None:
-        with os.fdopen(fds[0], "wb", closefd=True) as stream:
+        with open_passed(fds[0], writing=True) as stream:
             m.save(dom, stream, checkpoint)
 
     def restore(paused: bool, *, fds: list[int]) -> dict[str, Any]:
-        with os.fdopen(fds[0], "rb", closefd=True) as stream:
+        with open_passed(fds[0], writing=False) as stream:
             return m.record(m.restore(stream, paused))
 
     def dmesg_clear() -> str:

@@ -1,0 +1,68 @@
+"""Regression tests, one per cause of "internal error" replies the RPC
+fuzzer (tests/rpcfuzz/fuzzer.py) found: each bad request now gets a
+JSON-RPC invalid-params error or a domain error with a clear message.
+Internal errors are code 1 (xend.errors.InternalError)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from xend.errors import InternalError, InvalidArgument, XendError
+from xm.client import XendClient
+
+
+def call(client: XendClient, method: str, *params: object,
+         fds: list[int] | None = None) -> XendError:
+    """The error the call fails with; never an internal error."""
+    with pytest.raises(XendError) as err:
+        client.call(method, *params, fds=fds)
+    print(f"{method}{params!r}: {type(err.value).__name__}: {err.value}")
+    assert not isinstance(err.value, InternalError), err.value
+    assert "\n" not in str(err.value)
+    return err.value
+
+
+@pytest.mark.parametrize("writing, flags", [
+    (False, os.O_WRONLY | os.O_CREAT),     # restore from a write-only file
+    (True, os.O_RDONLY | os.O_CREAT),      # save into a read-only file
+])
+def test_passed_file_of_the_wrong_mode(client, running, tmp_path: Path,
+                                       writing, flags):
+    fd = os.open(tmp_path / "img", flags, 0o600)
+    try:
+        if writing:
+            err = call(client, "xend.domain.save", running, False, fds=[fd])
+        else:
+            err = call(client, "xend.domain.restore", False, fds=[fd])
+    finally:
+        os.close(fd)
+    assert isinstance(err, InvalidArgument)
+    assert "not open for " + ("writing" if writing else "reading") \
+        in str(err)
+
+
+def test_passed_directory(client, tmp_path: Path):
+    fd = os.open(tmp_path, os.O_RDONLY)
+    try:
+        err = call(client, "xend.domain.restore", False, fds=[fd])
+    finally:
+        os.close(fd)
+    assert isinstance(err, InvalidArgument)
+    assert "cannot be used: Is a directory" in str(err)
+
+
+def test_save_image_header_nested_deep(client, tmp_path: Path):
+    body = b'{"format": 1, "config": ' + b"[" * 100_000 + b"]" * 100_000 \
+        + b"}"
+    image = tmp_path / "deep.img"
+    image.write_bytes(b"LinuxGuestRecord" + len(body).to_bytes(4, "big")
+                      + body)
+    fd = os.open(image, os.O_RDONLY)
+    try:
+        err = call(client, "xend.domain.restore", False, fds=[fd])
+    finally:
+        os.close(fd)
+    assert "unreadable domain configuration" in str(err)
