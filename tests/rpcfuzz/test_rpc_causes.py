@@ -66,3 +66,38 @@ def test_save_image_header_nested_deep(client, tmp_path: Path):
     finally:
         os.close(fd)
     assert "unreadable domain configuration" in str(err)
+
+
+@pytest.mark.parametrize("ref", ["²", "٣", "१२", "99999999999",
+                                 str(10**30), 10**30, 32752])
+@pytest.mark.parametrize("method", ["xend.domain", "xend.domain.pause",
+                                    "xend.domain.getVCPUInfo"])
+def test_unknown_numeric_domain(client, running, method, ref):
+    """Unicode digits and ids beyond Xen's range are unknown domains
+    (xm exits 3), not a ValueError from int() or an overflow in libxl."""
+    err = call(client, method, ref)
+    assert err.code == 3 and "does not exist" in str(err)
+
+
+def test_out_of_range_domid_never_reaches_the_hypervisor(daemon, running):
+    # cffi raises OverflowError for a uint32_t domid >= 2**32: libxl
+    # must never be asked about an id that cannot exist.
+    asked: list[int] = []
+    real = daemon.hv.domain_info
+
+    def domain_info(domid: int):
+        asked.append(domid)
+        return real(domid)
+    daemon.hv.domain_info = domain_info          # type: ignore[method-assign]
+    from xend.errors import DomainNotFound
+    for ref in (2**32, str(2**64), 0x7FF0):
+        with pytest.raises(DomainNotFound):
+            daemon.manager.resolve(ref)
+    assert asked == []
+
+
+@pytest.mark.parametrize("dev", ["²", "١"])
+def test_detach_vif_by_unicode_digit(client, running, dev):
+    err = call(client, "xend.domain.destroyDevice", running, "vif", dev)
+    assert isinstance(err, InvalidArgument)
+    assert f"Invalid device: {dev}" in str(err)
