@@ -5,6 +5,7 @@ Internal errors are code 1 (xend.errors.InternalError)."""
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -101,3 +102,52 @@ def test_detach_vif_by_unicode_digit(client, running, dev):
     err = call(client, "xend.domain.destroyDevice", running, "vif", dev)
     assert isinstance(err, InvalidArgument)
     assert f"Invalid device: {dev}" in str(err)
+
+
+def _cfg(name: str = "bad1", **extra: object) -> dict[str, object]:
+    return {"name": name, "kernel": "/boot/vmlinuz", "memory": 64, **extra}
+
+
+@pytest.mark.parametrize("disk", [
+    {"uname": 5, "dev": "xvdb", "mode": "w"},
+    {"uname": "phy:/dev/loop0", "dev": 1.5, "mode": "w"},
+    {"uname": "phy:/dev/loop0", "dev": "xvdb", "mode": None},
+    {"uname": "phy:/dev/loop0", "dev": ["xvdb"], "mode": "w"},
+    {"uname": "phy:/dev/loop0", "dev": "xvdb", "backend": 0},
+])
+def test_disk_field_of_the_wrong_type(client, running, disk):
+    """A disk's fields are strings: anything else was a TypeError or an
+    AttributeError inside DiskSpec.validate."""
+    for method, params in (
+            ("xend.domain.create", (_cfg(disks=[disk]),)),
+            ("xend.domain.new", (_cfg(disks=[disk]),)),
+            ("xend.domain.device_create", (running, "vbd", disk))):
+        err = call(client, method, *params)
+        assert "must be a string" in str(err)
+
+
+@pytest.mark.parametrize("pci, what", [
+    ({"bus": math.inf, "slot": 0, "func": 0}, "infinity"),
+    ({"bus": 1e300, "slot": 0, "func": 0}, "must be between"),
+    ({"bus": 0, "slot": 0, "func": 9}, "func must be between 0 and 0x7"),
+    ({"bus": -1, "slot": 0, "func": 0}, "bus must be between"),
+    ({"bus": 0, "slot": 0, "func": 0, "seize": 2}, "seize must be"),
+])
+def test_pci_field_out_of_range(client, pci, what):
+    err = call(client, "xend.domain.create", _cfg(pci=[pci]))
+    assert what in str(err)
+
+
+@pytest.mark.parametrize("where", ["vfbs", "platform"])
+@pytest.mark.parametrize("display", ["[]", "abc", "-1", "99999", "²"])
+def test_vnc_display_not_a_number(client, where, display):
+    """vncdisplay went through int() when the domain was built:
+    ValueError for anything but digits."""
+    if where == "vfbs":
+        cfg = _cfg(vfbs=[{"vnc": "1", "vncdisplay": display}])
+    else:
+        cfg = _cfg(builder="hvm", platform={"vnc": 1,
+                                            "vncdisplay": display})
+    err = call(client, "xend.domain.create", cfg)
+    assert "Invalid value for vncdisplay" in str(err)
+    assert client.call("xend.domains_with_state", False) == ["Domain-0"]
