@@ -151,3 +151,21 @@ def test_vnc_display_not_a_number(client, where, display):
     err = call(client, "xend.domain.create", cfg)
     assert "Invalid value for vncdisplay" in str(err)
     assert client.call("xend.domains_with_state", False) == ["Domain-0"]
+
+
+@pytest.mark.parametrize("vcpu", [-1, 4, 2**32, 10**30])
+def test_trigger_vcpu_out_of_range(client, daemon, running, vcpu):
+    """libxl's send_trigger takes a uint32_t vcpu (cffi raised
+    OverflowError: internal error): the range is checked before the
+    backend is asked, for both backends."""
+    asked: list[int] = []
+    daemon.hv.send_trigger = lambda d, t, v=0: asked.append(v)  # type: ignore
+    err = call(client, "xend.domain.send_trigger", running, "nmi", vcpu)
+    assert isinstance(err, InvalidArgument)
+    assert f"vcpu {vcpu} does not exist" in str(err)
+    assert asked == []
+
+
+def test_sysrq_key_not_ascii(client, running):
+    err = call(client, "xend.domain.send_sysrq", running, "é")
+    assert isinstance(err, InvalidArgument)
