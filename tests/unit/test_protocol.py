@@ -59,3 +59,42 @@ def test_error_and_result_frames():
     err = protocol.encode_error(3, 3, "Domain 'x' does not exist.",
                                 {"type": "DomainNotFound"})
     assert b'"code":3' in err and b'"type":"DomainNotFound"' in err
+
+
+@pytest.mark.parametrize("body, depth", [
+    (b"1", 0), (b"[]", 1), (b'{"a":[{}]}', 3),
+    (b'["[[[[", "{{"]', 1),                 # brackets in strings
+    (b'["\\"[[[", [["\\\\"]]]', 3),          # escaped quote, then \\
+    (b"[" * 100_000, 100_000),
+])
+def test_nesting_depth(body, depth):
+    assert protocol.nesting_depth(body) == depth
+
+
+@pytest.mark.parametrize("body", [
+    b"[" * 100_000, b"[" * 100_000 + b"]" * 100_000,
+    b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+    b'{"jsonrpc":"2.0","method":"xend.version","params":' + b"[" * 5000
+    + b"]" * 5000 + b',"id":1}',
+])
+def test_deep_nesting_is_a_parse_error(body):
+    # Without a limit (xm reading replies) the decoder's RecursionError
+    # is a parse error too; with one (xend reading requests) it is
+    # refused before decoding, with the depth in the message.
+    for limit in (None, protocol.MAX_NESTING):
+        with pytest.raises(protocol.FrameError) as err:
+            protocol.decode_json(body, limit)
+        assert err.value.code == protocol.PARSE_ERROR
+        print(limit, str(err.value)[:80])
+    assert "at most 64" in str(err.value)
+
+
+def test_nesting_limit_allows_the_limit():
+    ok = b"[" * protocol.MAX_NESTING + b"]" * protocol.MAX_NESTING
+    assert protocol.decode_json(ok, protocol.MAX_NESTING) is not None
+    deeper = b"[" + ok + b"]"
+    with pytest.raises(protocol.FrameError, match="nested 65 deep"):
+        protocol.decode_json(deeper, protocol.MAX_NESTING)
+    # strings full of brackets do not count
+    wide = b'["' + b"[" * 1000 + b'"]'
+    assert protocol.decode_json(wide, protocol.MAX_NESTING) == ["[" * 1000]

@@ -111,6 +111,27 @@ def test_bad_requests(server, payload, code):
     assert reply["error"]["code"] == code
 
 
+@pytest.mark.parametrize("payload", [
+    b"[" * 100_000,
+    b'{"jsonrpc":"2.0","method":"xend.domain","params":[' + b"[" * 2000
+    + b"]" * 2000 + b'],"id":1}',
+])
+def test_deep_nesting_is_a_parse_error(server, payload):
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(server)
+    for _ in range(2):          # the connection keeps serving
+        sock.sendall(len(payload).to_bytes(4, "big") + payload)
+        length = int.from_bytes(sock.recv(4), "big")
+        body = b""
+        while len(body) < length:
+            body += sock.recv(length - len(body))
+        reply = protocol.decode_json(body)
+        print(reply["error"])
+        assert reply["error"]["code"] == protocol.PARSE_ERROR
+        assert "nested" in reply["error"]["message"]
+    sock.close()
+
+
 def test_oversized_request_closes_connection(server):
     sock = socket.socket(socket.AF_UNIX)
     sock.connect(server)
@@ -131,6 +152,60 @@ def test_fd_passing(server, tmp_path):
         client.call("xend.domain.save", "web1", False, fds=[fd])
     os.close(fd)
     assert target.read_bytes() == b"saved web1"
+
+
+def _send_with_fd(sock, payload: bytes, fd: int) -> dict:
+    data = len(payload).to_bytes(4, "big") + payload
+    anc = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, struct.pack("i", fd))]
+    sent = sock.sendmsg([data[:1]], anc)
+    sock.sendall(data[sent:])
+    length = int.from_bytes(sock.recv(4), "big")
+    body = b""
+    while len(body) < length:
+        body += sock.recv(length - len(body))
+    return protocol.decode_json(body)
+
+
+@pytest.mark.parametrize("refused", [
+    b"not json",
+    b'{"jsonrpc":"1.0","method":"xend.domain.save","params":["a"],"id":1}',
+    b'{"jsonrpc":"2.0","method":"xend.domain.save","params":["a"],'
+    b'"id":1,"fds":"one"}',
+])
+def test_fds_of_a_refused_request_are_closed(server, tmp_path, refused):
+    """A descriptor sent with a request refused before it took it is
+    closed, never handed to the next request on the connection."""
+    stale = tmp_path / "stale.img"
+    fd = os.open(stale, os.O_WRONLY | os.O_CREAT, 0o600)
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(server)
+    try:
+        first = _send_with_fd(sock, refused, fd)
+        assert "error" in first
+        # names a descriptor but sends none: it must not get the stale one
+        save = b'{"jsonrpc":"2.0","method":"xend.domain.save",' \
+            b'"params":["web1"],"id":2,"fds":1}'
+        sock.sendall(len(save).to_bytes(4, "big") + save)
+        length = int.from_bytes(sock.recv(4), "big")
+        second = protocol.decode_json(sock.recv(length))
+        # server and test share this process: only our own copy is open
+        holders = [n for n in os.listdir("/proc/self/fd")
+                   if _fd_path(n) == str(stale)]
+    finally:
+        sock.close()
+        os.close(fd)
+    print(first["error"]["message"], "/", second["error"]["message"])
+    assert second["error"]["code"] == protocol.INVALID_PARAMS
+    assert "got 0" in second["error"]["message"]
+    assert stale.read_bytes() == b""
+    assert holders == [str(fd)]
+
+
+def _fd_path(name: str) -> str:
+    try:
+        return os.readlink(f"/proc/self/fd/{name}")
+    except OSError:
+        return ""
 
 
 def test_peer_uid_refused(tmp_path):

@@ -14,7 +14,7 @@ import threading
 import uuid as uuidlib
 from typing import Any, Callable
 
-from xend.domains.table import DomainEntry, DomainTable
+from xend.domains.table import DomainEntry, DomainTable, as_domid
 from xend.errors import DomainNotFound, InvalidState, XendError
 from xend.hv.base import DomainInfo, Hypervisor
 from xend.model.domconfig import DomainConfig
@@ -67,11 +67,14 @@ class DomainServiceBase:
             return entry, entry.domid
         except DomainNotFound:
             pass
-        if text.isdigit():
+        domid = as_domid(text)
+        if domid is not None:
             try:
-                return None, self.hv.domain_info(int(text)).domid
+                return None, self.hv.domain_info(domid).domid
             except DomainNotFound:
                 raise DomainNotFound(text) from None
+        if text.isascii() and text.isdigit():
+            raise DomainNotFound(text)       # beyond any domid
         infos = self.hv.list_domains()
         for info in infos:
             if text in (info.name, str(info.domid), info.uuid):

@@ -209,7 +209,7 @@ class DevicesMixin(DomainServiceBase):
 
     def _detach_nic(self, ref: str | int, dev: str, force: bool) -> None:
         by_mac = _is_mac(dev)
-        if not by_mac and not dev.isdigit():
+        if not by_mac and not (dev.isascii() and dev.isdigit()):
             raise InvalidArgument(f"Invalid device: {dev}")
         entry, domid = self._changeable(ref)
         mac: str | None = dev if by_mac else None

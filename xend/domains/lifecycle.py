@@ -222,8 +222,8 @@ class LifecycleMixin(DomainServiceBase):
             self.update_config(entry, name=name)
 
     def send_sysrq(self, ref: str | int, key: str) -> None:
-        if len(key) != 1:
-            raise InvalidArgument(f"invalid sysrq key '{key}'")
+        if len(key) != 1 or not key.isascii():
+            raise InvalidArgument(f"invalid sysrq key {key!r}")
         _, domid = self.running_domid(ref)
         self.hv.send_sysrq(domid, key)
 
@@ -231,4 +231,9 @@ class LifecycleMixin(DomainServiceBase):
         if trigger not in TRIGGERS:
             raise InvalidArgument(f"Invalid trigger: {trigger}")
         _, domid = self.running_domid(ref)
+        # Checked here for both backends: libxl's vcpu is a uint32_t.
+        vcpu_max = self.hv.domain_info(domid).vcpu_max
+        if not 0 <= vcpu < vcpu_max:
+            raise InvalidArgument(f"Send trigger '{trigger}' failed: vcpu "
+                                  f"{vcpu} does not exist")
         self.hv.send_trigger(domid, trigger, vcpu)

@@ -50,7 +50,7 @@ def read_header(stream: BinaryIO) -> dict[str, Any]:
     try:
         doc = json.loads(body.decode())
         config = doc["config"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise InvalidArgument("not a valid guest state file: "
                               "unreadable domain configuration") from None
     if not isinstance(config, dict):

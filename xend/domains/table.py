@@ -29,6 +29,18 @@ from xend.model.domconfig import DomainConfig
 log = logging.getLogger("xend.domains")
 
 CHECKPOINT = "checkpoint.chk"
+# Xen's DOMID_FIRST_RESERVED: no domain has this id or a higher one.
+DOMID_LIMIT = 0x7FF0
+
+
+def as_domid(text: str) -> int | None:
+    """The domain id *text* spells (ASCII digits, below Xen's reserved
+    ids), or None: ``"²"`` is a digit to ``str.isdigit`` but no number,
+    and ``"99999999999"`` is no domid (libxl would overflow on it)."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    domid = int(text)
+    return domid if domid < DOMID_LIMIT else None
 
 
 @dataclass
@@ -87,8 +99,9 @@ class DomainTable:
             entry = self.by_name(text)
             if entry is not None:
                 return entry
-            if text.isdigit():
-                entry = self.by_domid(int(text))
+            domid = as_domid(text)
+            if domid is not None:
+                entry = self.by_domid(domid)
                 if entry is not None:
                     return entry
             entry = self.entries.get(text.lower())

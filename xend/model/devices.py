@@ -142,6 +142,11 @@ class DiskSpec:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> "DiskSpec":
         _check_keys(cls, data, "disk")
+        for key, value in data.items():
+            if not isinstance(value, str) and not (
+                    value is None and key in ("backend", "protocol")):
+                raise ConfigError(f"Invalid disk: {key} must be a string, "
+                                  f"not {value!r}")
         try:
             disk = cls(**data)
         except TypeError as exc:
@@ -233,6 +238,9 @@ _PCI_RE = re.compile(
 
 PCI_OPTS = ("msitranslate", "power_mgmt", "permissive", "seize")
 AUTO_PHP_SLOT = 0x100
+#: largest value of each PciSpec field (a PCI address; options are flags)
+_PCI_LIMITS = {"domain": 0xFFFF, "bus": 0xFF, "slot": 0xFF, "func": 7,
+               "vslot": 0xFF, **{opt: 1 for opt in PCI_OPTS}}
 
 
 @dataclass(frozen=True)
@@ -300,9 +308,14 @@ class PciSpec:
                       num.pop("msitranslate", None),
                       num.pop("power_mgmt", None),
                       num.pop("permissive", None), num.pop("seize", None))
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise ConfigError(f"Invalid pci device {dict(data)}: {exc}") \
                 from None
+        for key, top in _PCI_LIMITS.items():
+            value = getattr(pci, key)
+            if value is not None and not 0 <= value <= top:
+                raise ConfigError(f"Invalid pci device {dict(data)}: {key} "
+                                  f"must be between 0 and {top:#x}")
         return pci
 
     def to_sxp(self) -> list[Any]:

@@ -18,6 +18,7 @@ from xend.model.platform import is_true
 
 JSON = dict[str, Any]
 
+MAX_VNC_DISPLAY = 65535 - 5900
 TIMER_MODES = ("delay_for_missed_ticks", "no_delay_for_missed_ticks",
                "no_missed_ticks_pending", "one_missed_tick_pending")
 
@@ -129,10 +130,19 @@ def _vnc(opts: dict[str, Any]) -> JSON:
     if "vncpasswd" in opts:
         out["passwd"] = str(opts["vncpasswd"])
     if "vncdisplay" in opts and str(opts["vncdisplay"]).strip() != "":
-        out["display"] = int(opts["vncdisplay"])
+        out["display"] = _vnc_display(opts["vncdisplay"])
     if "vncunused" in opts:
         out["findunused"] = _defbool(opts["vncunused"])
     return out
+
+
+def _vnc_display(value: Any) -> int:
+    """A VNC display number: the server listens on port 5900 + N."""
+    text = str(value).strip()
+    if text.isascii() and text.isdigit() and int(text) <= MAX_VNC_DISPLAY:
+        return int(text)
+    raise ConfigError(f"Invalid value for vncdisplay: {value!r} (a display "
+                      f"number from 0 to {MAX_VNC_DISPLAY})")
 
 
 def _sdl(opts: dict[str, Any]) -> JSON:

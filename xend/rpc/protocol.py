@@ -12,7 +12,9 @@ it without pulling in any daemon code.
 from __future__ import annotations
 
 import json
+import re
 import struct
+from itertools import accumulate
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,7 @@ HEADER = struct.Struct(">I")
 MAX_FRAME = 1 << 20          # a request larger than 1 MiB is refused
 MAX_REPLY = 256 << 20        # replies (xm list -l of many domains) may be big
 MAX_FDS = 4
+MAX_NESTING = 64             # arrays/objects in a request, deepest chain
 
 # JSON-RPC 2.0 standard error codes.
 PARSE_ERROR = -32700
@@ -62,11 +65,44 @@ def frame_length(header: bytes, limit: int = MAX_FRAME) -> int:
     return int(length)
 
 
-def decode_json(body: bytes) -> Any:
+# Escape pairs (``\\"`` among them); once they are gone, every other
+# stretch between quotes is outside strings.
+_ESCAPE = re.compile(rb"\\.", re.DOTALL)
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = [0] * 256
+_STEP[ord("[")] = _STEP[ord("{")] = 1
+_STEP[ord("]")] = _STEP[ord("}")] = -1
+
+
+def nesting_depth(body: bytes) -> int:
+    """How deep arrays and objects nest in the JSON text *body* (brackets
+    inside strings do not count).  Linear and in C loops: cheap enough to
+    run before ``json.loads`` on any request."""
+    text = b"".join(_ESCAPE.sub(b"", body).split(b'"')[::2])
+    brackets = text.translate(None, _NOT_BRACKETS)
+    return max(accumulate(map(_STEP.__getitem__, brackets)), default=0)
+
+
+def decode_json(body: bytes, max_nesting: int | None = None) -> Any:
+    """The value *body* holds; FrameError(PARSE_ERROR) for bad UTF-8,
+    bad JSON, or arrays/objects nested deeper than *max_nesting*.
+
+    Without a limit, text nested too deep for the decoder's recursion is a
+    parse error too, never a RecursionError."""
+    if max_nesting is not None and \
+            body.count(b"[") + body.count(b"{") > max_nesting:
+        depth = nesting_depth(body)
+        if depth > max_nesting:
+            raise FrameError(PARSE_ERROR,
+                             f"parse error: arrays and objects nested "
+                             f"{depth} deep (at most {max_nesting})")
     try:
         return json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
         raise FrameError(PARSE_ERROR, f"parse error: {exc}") from None
+    except RecursionError:
+        raise FrameError(PARSE_ERROR, "parse error: arrays and objects "
+                         "nested too deep") from None
 
 
 def encode_request(method: str, params: list[Any], id: int,

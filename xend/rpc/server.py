@@ -150,7 +150,8 @@ class RpcServer:
         fds: list[int] = []
         what = "a request"
         try:
-            req = protocol.parse_request(protocol.decode_json(body))
+            req = protocol.parse_request(protocol.decode_json(
+                body, protocol.MAX_NESTING))
             req_id = req.id
             what = f"{req.method} {redact(req.params)!r}"
             fds = reader.take_fds(req.fds)
@@ -184,6 +185,10 @@ class RpcServer:
         finally:
             for fd in fds:
                 os.close(fd)
+            # Descriptors that came with a request refused before it took
+            # them (bad JSON, bad "fds"...) die with it: they must not be
+            # handed to the next request on the connection.
+            reader.drop_fds()
 
 
 class _FrameReader:
@@ -236,17 +241,18 @@ class _FrameReader:
 
     def take_fds(self, n: int) -> list[int]:
         taken, self.fds = self.fds[:n], self.fds[n:]
-        for fd in self.fds:          # surplus descriptors are never kept
+        self.drop_fds()              # surplus descriptors are never kept
+        return taken
+
+    def drop_fds(self) -> None:
+        for fd in self.fds:
             os.close(fd)
         self.fds = []
-        return taken
 
     async def send(self, data: bytes) -> None:
         loop = asyncio.get_running_loop()
         await loop.sock_sendall(self.conn, data)
 
     def close(self) -> None:
-        for fd in self.fds:
-            os.close(fd)
-        self.fds = []
+        self.drop_fds()
         self.conn.close()

@@ -13,6 +13,7 @@ vcpu).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -206,11 +207,12 @@ def convert_file_value(var: Variable, value: Any) -> Any:
     """
     where = f"Invalid value for {var.name}: {value!r}"
     if isinstance(value, bool) and var.kind != "list":
-        return int(value)
+        value = int(value)      # and on as a number ("1" for a string)
     if var.kind in ("int", "bool"):
         if isinstance(value, int):
             return value
-        if isinstance(value, float) and value == int(value):
+        if isinstance(value, float) and math.isfinite(value) and \
+                value.is_integer():
             return int(value)
         if isinstance(value, str):
             try:
