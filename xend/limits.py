@@ -27,6 +27,12 @@ CPU_LIMIT = 16384
 MAX_MEMORY_KB = (2**32 - 1) * 4 - 1024
 MAX_MEMORY_MIB = MAX_MEMORY_KB // 1024
 
+#: Network interfaces one config may ask for (``nics=``, which pads the vif
+#: list with default vifs).  libxl sets no number; each vif takes event
+#: channels and grant pages from the guest's own limited tables, so no
+#: guest boots with anywhere near this many.
+MAX_NICS = 1024
+
 
 def memory_error(what: str, value: int, unit: str = "MiB") -> str | None:
     """The one-line complaint for a memory size above Xen's limit, or None."""

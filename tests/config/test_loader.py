@@ -303,3 +303,16 @@ def test_config_encodings(tmp_path: Path) -> None:
     conf.write_bytes(b"kernel = '/k'\ndescription = 'caf\xe9'\n")
     with pytest.raises(ConfigError, match="Errors were found at line"):
         build_config(str(conf), None, [], environ={})
+
+
+def test_absurd_nics_is_one_config_error(tmp_path: Path) -> None:
+    """nics pads the vif list: a count beyond any guest is refused before
+    the list is built (10**30 used to be an OverflowError in xm)."""
+    conf = tmp_path / "many"
+    for nics in ("10**30", "1025"):
+        conf.write_text(f"kernel = '/k'\nnics = {nics}\n")
+        with pytest.raises(ConfigError, match="at most 1024 network interfaces"):
+            build_config(str(conf), None, [], environ={})
+    conf.write_text("kernel = '/k'\nnics = 1024\n")
+    cfg, _ = build_config(str(conf), None, [], environ={})
+    assert len(cfg.vifs) == 1024

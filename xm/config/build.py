@@ -13,6 +13,7 @@ import os
 from typing import Any, Mapping
 
 from xend.errors import ConfigError
+from xend.limits import MAX_NICS
 from xend.model.devices import DiskSpec, PciSpec, VfbSpec, VifSpec
 from xend.model.domconfig import DomainConfig
 from xend.model.platform import PLATFORM_KEYS, convert_platform_value, is_true
@@ -76,6 +77,8 @@ def make_domain_config(values: Mapping[str, Any],
                         for d in v.get("disk", []))
     vifs = [VifSpec.parse(_text(i, "vif")) for i in v.get("vif", [])]
     nics = v.get("nics", -1)
+    if isinstance(nics, int) and not isinstance(nics, bool) and nics > MAX_NICS:
+        raise ConfigError(f"nics = {nics}: at most {MAX_NICS} network interfaces")
     if isinstance(nics, int) and nics > len(vifs):
         vifs += [VifSpec()] * (nics - len(vifs))  # deprecated padding
     kw["vifs"] = tuple(vifs)
