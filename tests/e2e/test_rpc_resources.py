@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from tests.bootfiles import KERNEL
 from tests.e2e.conftest import XendEnv
 
 CALLS = 10_000
@@ -207,7 +208,7 @@ def test_rss_and_fds_stay_flat(xend_shm: XendEnv, tmp_path: Path) -> None:
     xend_env = xend_shm
     with XendClient(xend_env.socket) as client:
         client.call("xend.domain.create", {
-            "name": "web1", "kernel": "/boot/vmlinuz", "memory": 128,
+            "name": "web1", "kernel": KERNEL, "memory": 128,
             "maxmem": 256, "vcpus": 2,
             "disks": [{"uname": "phy:/dev/loop0", "dev": "xvda",
                        "mode": "w"}]})

@@ -31,6 +31,7 @@ from xend.hv.base import DomainEvent, DomainInfo
 from xend.hv.sim import host, xs_keys
 from xend.hv.sim.console import Consoles
 from xend.hv.sim.guest import EventDispatcher, GuestTimer
+from xend.hv.sim.reserve import SpaceReserve
 from xend.hv.sim.state import DomainState, SimState, StateFile
 from xend.hv.sim.validate import DOMID_FIRST_RESERVED
 
@@ -85,6 +86,7 @@ class SimCore:
         self._timer: GuestTimer | None = None
         self._file = StateFile(state_dir)
         self._file.lock()
+        self._reserve = SpaceReserve(self._file.dir)
         try:
             loaded = self._file.load()
             self._state = loaded or self._boot()
@@ -208,22 +210,30 @@ class SimCore:
         with self._lock:
             if self._closed:
                 raise HypervisorError("simulated hypervisor is closed")
+            count = len(self._state.domains)
             yield events
-            self._persist()
+            self._persist(freeing=len(self._state.domains) < count)
         if self._timer is not None:
             self._timer.kick()
         if events:
             self._events.emit(events)
 
-    def _persist(self) -> None:
+    def _persist(self, freeing: bool = False) -> None:
         """Write the state; a failure (a full disk) never fails the change.
 
         The state file stands for the hypervisor's memory, and Xen does not
-        refuse to destroy a domain because a disk is full: the change stands
-        in memory, a warning is logged once, and every later change (and
-        close) tries again."""
+        refuse to destroy a domain because a disk is full: on a full disk a
+        *freeing* change (one that removed a domain, or the last write at
+        close) may give up the space reserve for the write; failing even so, the
+        change stands in memory, a warning is logged once, and every later
+        change (and close) tries again."""
         try:
-            self._file.save(self._state)
+            try:
+                self._file.save(self._state)
+            except StorageError:
+                if not (freeing and self._reserve.give_up()):
+                    raise
+                self._file.save(self._state)
         except StorageError as exc:
             if not self._unsaved:
                 log.warning("simulator: %s; the state is kept in memory and "
@@ -234,6 +244,7 @@ class SimCore:
             log.warning("simulator: state written again to %s",
                         self._file.path)
         self._unsaved = False
+        self._reserve.take()
 
     def _xs(self, action: Callable[[], None]) -> Exception | None:
         """A Xenstore update; failures are logged (the state is the truth)."""
@@ -396,7 +407,7 @@ class SimCore:
             now = self._clock()
             for dom in self._state.domains.values():
                 dom.settle(now)
-            self._persist()
+            self._persist(freeing=True)
             self._closed = True
         if self._timer is not None:
             self._timer.stop()
