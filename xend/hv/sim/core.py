@@ -82,6 +82,9 @@ class SimCore:
         self._events = EventDispatcher()
         self._consoles = Consoles()
         self._timer: GuestTimer | None = None
+        # Domains a change may have altered: persisted when it ends.
+        self._touched: set[int] = set()
+        self._changing = 0      # depth of _change (under the lock)
         self._file = StateFile(state_dir)
         self._file.lock()
         try:
@@ -131,6 +134,7 @@ class SimCore:
         for dom in self._state.domains.values():
             dom.affinity = [[c for c in cpus if c < self._host_cpus] or every
                             for cpus in dom.affinity]
+            self._touched.add(dom.domid)
 
     def _mirror_to_store(self) -> None:
         """Xenstore is a mirror: rewrite keys of domains it lacks (a new
@@ -202,17 +206,36 @@ class SimCore:
     # -- the lock, persistence and events ----------------------------------
     @contextmanager
     def _change(self) -> Iterator[list[DomainEvent]]:
-        """Hold the lock for a change; persist it; then deliver events."""
+        """Hold the lock for a change; persist it; then deliver events.
+
+        Only the files of domains the change touched are written: every
+        domain a change alters is looked up through :meth:`_get` (or marked
+        by :meth:`_touch`), and added or removed domains show in the
+        difference with the files on disk."""
         events: list[DomainEvent] = []
         with self._lock:
             if self._closed:
                 raise HypervisorError("simulated hypervisor is closed")
-            yield events
-            self._file.save(self._state)
+            self._changing += 1
+            try:
+                yield events
+            finally:
+                self._changing -= 1
+            self._persist()
         if self._timer is not None:
             self._timer.kick()
         if events:
             self._events.emit(events)
+
+    def _touch(self, dom: DomainState) -> None:
+        """Note that the current change may alter ``dom``."""
+        self._touched.add(dom.domid)
+
+    def _persist(self) -> None:
+        touched = self._touched | (self._state.domains.keys()
+                                   ^ self._file.domids())
+        self._file.save_changes(self._state, touched)
+        self._touched = set()
 
     def _xs(self, action: Callable[[], None]) -> Exception | None:
         """A Xenstore update; failures are logged (the state is the truth)."""
@@ -232,6 +255,8 @@ class SimCore:
             else None
         if dom is None:
             raise DomainNotFound(domid)
+        if self._changing:
+            self._touched.add(domid)
         return dom
 
     def _guest(self, domid: int, what: str) -> DomainState:
@@ -325,6 +350,7 @@ class SimCore:
 
     def _enter_shutdown(self, dom: DomainState, reason: str, now: float,
                         events: list[DomainEvent]) -> None:
+        self._touch(dom)
         dom.settle(now)
         dom.shutdown_reason = reason
         dom.pending = None
