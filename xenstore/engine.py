@@ -290,11 +290,8 @@ class Engine:
                     continue
             elif not self._watch_permitted(peer, name, node, old_perms):
                 continue
-            for watch in list(peer.watches):
-                if (name == watch.node if exact
-                        else _is_child(name, watch.node)):
-                    self.send_event(peer, watch.event_path(name),
-                                    watch.token)
+            for watch in peer.watches.matching(name, exact):
+                self.send_event(peer, watch.event_path(name), watch.token)
 
     def _watch_permitted(self, peer: Connection, name: str,
                          node: Node | None,
@@ -341,14 +338,6 @@ def _handlers() -> dict[int, tuple[Handler, int]]:
         from .handlers import build_table
         _TABLE.update(build_table())
     return _TABLE
-
-
-def _is_child(child: str, parent: str) -> bool:
-    if parent == "/":
-        return True
-    if not child.startswith(parent):
-        return False
-    return len(child) == len(parent) or child[len(parent)] == "/"
 
 
 def one_path(engine: Engine, conn: Connection, msg: Message) -> str:
