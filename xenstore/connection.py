@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, SupportsIndex
+from typing import Any, Callable, Iterable, Self, SupportsIndex
 
 from .perms import NONE, Perm
 from .tree import Transaction
@@ -78,7 +78,7 @@ class WatchList(list[Watch]):
         super().__setitem__(key, value)
         self._index = None
 
-    def __iadd__(self, other: Any) -> "WatchList":
+    def __iadd__(self, other: Iterable[Watch]) -> Self:  # type: ignore[override,misc]
         super().__iadd__(other)
         self._index = None
         return self
