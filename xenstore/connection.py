@@ -61,10 +61,21 @@ class WatchList(list[Watch]):
                 (self._serial, watch))
             self._serial += 1
 
-    # Every other change rebuilds the index when next needed.
     def remove(self, watch: Watch) -> None:
         super().remove(watch)
-        self._index = None
+        if self._index is not None:
+            same = self._index.get(watch.node, [])
+            for at, (_, indexed) in enumerate(same):
+                if indexed is watch:
+                    del same[at]
+                    break
+            else:
+                self._index = None      # (an equal, not the same, watch)
+                return
+            if not same:
+                del self._index[watch.node]
+
+    # Every other change rebuilds the index when next needed.
 
     def clear(self) -> None:
         super().clear()

@@ -60,6 +60,11 @@ class Engine:
         # Events queued per connection while one request is processed;
         # the C daemon drops an event identical to one still queued.
         self._queued: dict[int, set[bytes]] = {}
+        # Connections that registered a watch, by serial (which is also
+        # their order in ``connections``): a change looks at these only,
+        # not at every introduced domain's connection.
+        self._watchers: dict[int, Connection] = {}
+        self._watcher_order: list[Connection] | None = None
         # Domain 0 is introduced at start, as dom0_init() does.
         dom0 = Domain(0, introduced=True, port=1)
         dom0.conn = Connection(sink=lambda m: None, domain=dom0)
@@ -74,7 +79,18 @@ class Engine:
         self.connections.append(conn)
         return conn
 
+    def add_watcher(self, conn: Connection) -> None:
+        """``conn`` registered a watch: changes now look at it."""
+        if conn.serial not in self._watchers:
+            self._watchers[conn.serial] = conn
+            self._watcher_order = None
+
+    def drop_watcher(self, conn: Connection) -> None:
+        if self._watchers.pop(conn.serial, None) is not None:
+            self._watcher_order = None
+
     def disconnect(self, conn: Connection) -> None:
+        self.drop_watcher(conn)
         conn.closed = True
         conn.watches.clear()
         conn.transactions.clear()
@@ -281,8 +297,12 @@ class Engine:
             elif not exact:
                 acc.watch_exact = False
             return
-        for peer in list(self.connections):
-            if not peer.watches:
+        order = self._watcher_order
+        if order is None:
+            order = self._watcher_order = [
+                self._watchers[k] for k in sorted(self._watchers)]
+        for peer in order:
+            if not peer.watches or peer.closed:
                 continue
             if name.startswith("@"):
                 special = self.special_perms.get(name)

@@ -169,6 +169,7 @@ def do_watch(e: Engine, c: Connection, tx: Transaction | None,
     if e.is_unprivileged(c) and len(c.watches) > e.quotas["watches"]:
         raise XsError("E2BIG")
     c.watches.append(Watch(name, args[1], relative))
+    e.add_watcher(c)
     return ok()     # the engine sends the initial event after the reply
 
 
