@@ -62,7 +62,16 @@ class WatchList(list[Watch]):
             self._serial += 1
 
     def remove(self, watch: Watch) -> None:
-        super().remove(watch)
+        # By identity first: list.remove would call Watch.__eq__ on every
+        # watch before this one.
+        for at, item in enumerate(self):
+            if item is watch:
+                super().__delitem__(at)
+                break
+        else:
+            super().remove(watch)
+            self._index = None
+            return
         if self._index is not None:
             same = self._index.get(watch.node, [])
             for at, (_, indexed) in enumerate(same):
@@ -113,6 +122,14 @@ class WatchList(list[Watch]):
     def reverse(self) -> None:
         super().reverse()
         self._index = None
+
+    def find(self, node: str, token: bytes) -> Watch | None:
+        """The watch on ``node`` with ``token``, if any."""
+        index = self._index if self._index is not None else self._build()
+        for _, watch in index.get(node, ()):
+            if watch.token == token:
+                return watch
+        return None
 
     def matching(self, name: str, exact: bool) -> list[Watch]:
         """The watches a change of ``name`` fires, in registration order:

@@ -54,6 +54,8 @@ def test_index_matches_a_full_scan(ops: list[tuple[str, str, bool, int]]
             plain.clear()
         found = watches.matching(path, exact)
         assert found == scan(plain, path, exact), (op, path, exact)
+        first = next((w for w in plain if w.node == path), None)
+        assert watches.find(path, first.token if first else b"-") is first
     assert list(watches) == plain
 
 
