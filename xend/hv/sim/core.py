@@ -365,14 +365,16 @@ class SimCore:
 
     # -- queries -----------------------------------------------------------
     def _info(self, dom: DomainState, now: float) -> DomainInfo:
+        paused = dom.pause_count > 0
+        running = not paused and dom.shutdown_reason is None
         return DomainInfo(
             domid=dom.domid, uuid=dom.uuid, name=dom.name,
-            running=dom.domid == 0 and dom.is_running,
-            blocked=dom.domid != 0 and dom.is_running,
-            paused=dom.paused, shutdown=dom.shutdown_reason is not None,
+            running=dom.domid == 0 and running,
+            blocked=dom.domid != 0 and running,
+            paused=paused, shutdown=dom.shutdown_reason is not None,
             dying=False, shutdown_reason=dom.shutdown_reason,
             current_memkb=dom.current_kb, target_memkb=dom.target_kb,
-            max_memkb=dom.hv_max_kb, cpu_time_ns=sum(dom.vcpu_times(now)),
+            max_memkb=dom.hv_max_kb, cpu_time_ns=dom.cpu_time(now),
             vcpu_max=dom.max_vcpus, vcpu_online=len(dom.online),
             domain_type=dom.domain_type, start_time=dom.start_time)
 
