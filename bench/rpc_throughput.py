@@ -2,7 +2,7 @@
 
 Two private xends on the simulator run at once, one with no guests and one
 with ``--domains`` (default 100).  Rounds alternate between them and
-between 1 and 16 concurrent clients (each a thread with its own
+between 1 and 16 concurrent clients (each a process with its own
 connection calling ``--method``, default ``xend.domain Domain-0``), so
 machine noise hits all four alike.  Prints calls/s, p50 and p99 latency per
 case, with ratios against the 1-client / no-guest case.  ``--tree DIR``
@@ -14,12 +14,13 @@ runs another checkout's code (before/after comparisons).
 from __future__ import annotations
 
 import argparse
+import array
+import multiprocessing
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -54,33 +55,47 @@ def start_xend(base: Path, tree: Path) -> dict[str, str]:
     return env
 
 
+def _worker(client_cls: Any, sock: str, call: tuple[Any, ...],
+            ready: Any, go: Any, stop_at: Any, out: Any) -> None:
+    with client_cls(sock) as client:
+        client.call(*call)                  # connected and warm
+        ready.release()
+        go.wait()
+        stop = stop_at.value
+        mine = array.array("d")
+        while True:
+            t0 = time.perf_counter()
+            if t0 >= stop:
+                break
+            client.call(*call)
+            mine.append(time.perf_counter() - t0)
+    out.send_bytes(mine.tobytes())
+
+
 def load(client_cls: Any, sock: str, clients: int, seconds: float,
          call: tuple[Any, ...]) -> tuple[int, list[float]]:
-    """Calls made and every call's latency, ``clients`` threads at once."""
-    latencies: list[list[float]] = [[] for _ in range(clients)]
-    start = threading.Barrier(clients + 1)
-    stop = [0.0]
-
-    def worker(i: int) -> None:
-        with client_cls(sock) as client:
-            client.call(*call)              # connected and warm
-            start.wait()
-            mine = latencies[i]
-            while True:
-                t0 = time.perf_counter()
-                if t0 >= stop[0]:
-                    return
-                client.call(*call)
-                mine.append(time.perf_counter() - t0)
-    threads = [threading.Thread(target=worker, args=(i,))
-               for i in range(clients)]
-    for t in threads:
-        t.start()
-    stop[0] = time.perf_counter() + seconds
-    start.wait()
-    for t in threads:
-        t.join()
-    every = [x for lat in latencies for x in lat]
+    """Calls made and every call's latency, from ``clients`` client
+    processes at once (threads of one process would measure its GIL)."""
+    ctx = multiprocessing.get_context("fork")
+    ready, go = ctx.Semaphore(0), ctx.Event()
+    stop_at = ctx.Value("d", 0.0)
+    pipes = [ctx.Pipe(duplex=False) for _ in range(clients)]
+    procs = [ctx.Process(target=_worker, args=(client_cls, sock, call, ready,
+                                               go, stop_at, w))
+             for _, w in pipes]
+    for proc in procs:
+        proc.start()
+    for _ in procs:
+        ready.acquire()
+    stop_at.value = time.perf_counter() + seconds   # CLOCK_MONOTONIC: shared
+    go.set()
+    every: list[float] = []
+    for r, _ in pipes:
+        lat = array.array("d")
+        lat.frombytes(r.recv_bytes())
+        every.extend(lat)
+    for proc in procs:
+        proc.join()
     return len(every), every
 
 
