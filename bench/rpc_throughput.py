@@ -5,7 +5,9 @@ with ``--domains`` (default 100).  Rounds alternate between them and
 between 1 and 16 concurrent clients (each a process with its own
 connection calling ``--method``, default ``xend.domain Domain-0``), so
 machine noise hits all four alike.  Prints calls/s, p50 and p99 latency per
-case, with ratios against the 1-client / no-guest case.  ``--tree DIR``
+case, with ratios against the 1-client / no-guest case, and the cpu time
+xend used per call (from /proc: steadier than wall-clock rates on a busy
+machine).  ``--tree DIR``
 runs another checkout's code (before/after comparisons).
 
     python bench/rpc_throughput.py [--domains N] [--seconds S] [--rounds N]
@@ -99,6 +101,13 @@ def load(client_cls: Any, sock: str, clients: int, seconds: float,
     return len(every), every
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system cpu time the process used so far (/proc/PID/stat)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--domains", type=int, default=100)
@@ -123,13 +132,18 @@ def main() -> int:
                     c.call("xend.domain.create",
                            {"name": f"guest{n:04d}", "kernel": "/boot/vmlinuz",
                             "memory": 32}, False)
+            pids = [int((Path(tmp) / name / "xend.pid").read_text())
+                     for name in ("none", "many")]
             cases = [(d, k) for d in (0, 1) for k in CLIENTS]
             calls = {case: 0 for case in cases}
+            cpu = {case: 0.0 for case in cases}
             lats: dict[tuple[int, int], list[float]] = {c: [] for c in cases}
             for _ in range(args.rounds):
                 for case in cases:
+                    before = cpu_seconds(pids[case[0]])
                     n, lat = load(XendClient, socks[case[0]], case[1],
                                   args.seconds, call)
+                    cpu[case] += cpu_seconds(pids[case[0]]) - before
                     calls[case] += n
                     lats[case] += lat
             total = args.seconds * args.rounds
@@ -137,14 +151,16 @@ def main() -> int:
             print(f"code: {tree}; {' '.join(call)}; {args.rounds} rounds of "
                   f"{args.seconds:g} s per case, interleaved")
             print(f"{'domains':>7} {'clients':>7} {'calls/s':>9} {'ratio':>6}"
-                  f" {'p50 ms':>7} {'p99 ms':>7}")
+                  f" {'p50 ms':>7} {'p99 ms':>7} {'xend cpu us/call':>17}")
             for d, k in cases:
                 rate = calls[(d, k)] / total
                 lat = sorted(lats[(d, k)])
                 p50 = statistics.median(lat) * 1000
                 p99 = lat[int(len(lat) * 0.99)] * 1000
+                per_call = cpu[(d, k)] / max(1, calls[(d, k)]) * 1e6
                 print(f"{(0, args.domains)[d]:>7} {k:>7} {rate:9.0f} "
-                      f"{rate / base:6.2f} {p50:7.2f} {p99:7.2f}")
+                      f"{rate / base:6.2f} {p50:7.2f} {p99:7.2f} "
+                      f"{per_call:17.0f}")
         finally:
             for env in envs:
                 subprocess.run([sys.executable, "-m", "xend", "stop"],
