@@ -62,6 +62,7 @@ def release(e: Engine, domid: int) -> None:
         e.special_perms[name] = [perms[0]] + [
             p for p in perms[1:] if p.domid != domid]
     dom.conn.closed = True
+    e.drop_watcher(dom.conn)
     if dom.conn in e.connections:
         e.connections.remove(dom.conn)
     del e.domains[domid]

@@ -60,6 +60,11 @@ class Engine:
         # Events queued per connection while one request is processed;
         # the C daemon drops an event identical to one still queued.
         self._queued: dict[int, set[bytes]] = {}
+        # Connections that registered a watch, by serial (which is also
+        # their order in ``connections``): a change looks at these only,
+        # not at every introduced domain's connection.
+        self._watchers: dict[int, Connection] = {}
+        self._watcher_order: list[Connection] | None = None
         # Domain 0 is introduced at start, as dom0_init() does.
         dom0 = Domain(0, introduced=True, port=1)
         dom0.conn = Connection(sink=lambda m: None, domain=dom0)
@@ -74,7 +79,18 @@ class Engine:
         self.connections.append(conn)
         return conn
 
+    def add_watcher(self, conn: Connection) -> None:
+        """``conn`` registered a watch: changes now look at it."""
+        if conn.serial not in self._watchers:
+            self._watchers[conn.serial] = conn
+            self._watcher_order = None
+
+    def drop_watcher(self, conn: Connection) -> None:
+        if self._watchers.pop(conn.serial, None) is not None:
+            self._watcher_order = None
+
     def disconnect(self, conn: Connection) -> None:
+        self.drop_watcher(conn)
         conn.closed = True
         conn.watches.clear()
         conn.transactions.clear()
@@ -281,8 +297,12 @@ class Engine:
             elif not exact:
                 acc.watch_exact = False
             return
-        for peer in list(self.connections):
-            if not peer.watches:
+        order = self._watcher_order
+        if order is None:
+            order = self._watcher_order = [
+                self._watchers[k] for k in sorted(self._watchers)]
+        for peer in order:
+            if not peer.watches or peer.closed:
                 continue
             if name.startswith("@"):
                 special = self.special_perms.get(name)
@@ -290,11 +310,8 @@ class Engine:
                     continue
             elif not self._watch_permitted(peer, name, node, old_perms):
                 continue
-            for watch in list(peer.watches):
-                if (name == watch.node if exact
-                        else _is_child(name, watch.node)):
-                    self.send_event(peer, watch.event_path(name),
-                                    watch.token)
+            for watch in peer.watches.matching(name, exact):
+                self.send_event(peer, watch.event_path(name), watch.token)
 
     def _watch_permitted(self, peer: Connection, name: str,
                          node: Node | None,
@@ -341,14 +358,6 @@ def _handlers() -> dict[int, tuple[Handler, int]]:
         from .handlers import build_table
         _TABLE.update(build_table())
     return _TABLE
-
-
-def _is_child(child: str, parent: str) -> bool:
-    if parent == "/":
-        return True
-    if not child.startswith(parent):
-        return False
-    return len(child) == len(parent) or child[len(parent)] == "/"
 
 
 def one_path(engine: Engine, conn: Connection, msg: Message) -> str:

@@ -164,11 +164,12 @@ def do_watch(e: Engine, c: Connection, tx: Transaction | None,
         name = e.canonical(c, name)
         if not e.valid_path(name):
             raise XsError("EINVAL")
-    if any(w.node == name and w.token == args[1] for w in c.watches):
+    if c.watches.find(name, args[1]) is not None:
         raise XsError("EEXIST")
     if e.is_unprivileged(c) and len(c.watches) > e.quotas["watches"]:
         raise XsError("E2BIG")
     c.watches.append(Watch(name, args[1], relative))
+    e.add_watcher(c)
     return ok()     # the engine sends the initial event after the reply
 
 
@@ -178,11 +179,11 @@ def do_unwatch(e: Engine, c: Connection, tx: Transaction | None,
     if len(args) != 2:
         raise XsError("EINVAL")
     name = e.canonical(c, args[0].decode("latin-1"))
-    for watch in c.watches:
-        if watch.node == name and watch.token == args[1]:
-            c.watches.remove(watch)
-            return ok()
-    raise XsError("ENOENT")
+    watch = c.watches.find(name, args[1])
+    if watch is None:
+        raise XsError("ENOENT")
+    c.watches.remove(watch)
+    return ok()
 
 
 def do_transaction_start(e: Engine, c: Connection, tx: Transaction | None,

@@ -1,19 +1,19 @@
-"""click commands generated from the command table, with xm's getopt rules.
+"""Command-line parsing from the command table, with xm's getopt rules.
 
 xm 4.4 parsed options with Python's getopt, and scripts rely on its
 behaviour: GNU ordering (options may follow positionals, except for the
 ``sched-credit*`` commands), any unique prefix of a long option (``--lo``
 for ``--long``), and getopt's own error texts (``option -x not
-recognized``).  :func:`normalize` enforces those rules and expands prefixes
-before click binds the values; :func:`invoke` then checks the arity, runs
-the argument parsers and calls the command's handler.
+recognized``).  :func:`normalize` enforces those rules and expands
+prefixes, :func:`split` binds the values; :func:`invoke` then checks the
+arity, runs the argument parsers and calls the command's handler.  (No
+option library: parsing is this small, and importing click cost every
+``xm`` run more than the rest of xm's start-up.)
 """
 
 from __future__ import annotations
 
 from typing import Any
-
-import click
 
 from xm.context import XmContext
 from xm.errors import XmFailure, XmUsageError
@@ -43,9 +43,9 @@ def _short(letter: str, options: tuple[Opt, ...]) -> Opt:
 def normalize(tokens: list[str], cmd: Command) -> list[str]:
     """Check *tokens* as getopt would and spell long options in full.
 
-    Returns the tokens for click: positionals after a ``--`` (or, for a
-    non-GNU command, after the first positional) are passed behind ``--`` so
-    that click never reads them as options.
+    Returns the options first, then ``--`` and the positionals (those after
+    a ``--`` or, for a non-GNU command, after the first positional too), so
+    that no positional is ever read as an option.
     """
     out: list[str] = []
     rest: list[str] = []
@@ -142,66 +142,43 @@ def invoke(cmd: Command, xm: XmContext, positional: list[str],
     return 0 if status is None else int(status)
 
 
-class XmCommand(click.Command):
-    """A click command for one table entry (getopt rules applied first)."""
-
-    def __init__(self, spec: Command) -> None:
-        params: list[click.Parameter] = []
-        for opt in spec.options:
-            decls = [f"-{opt.short}"] if opt.short else []
-            decls += [f"--{opt.long}"] if opt.long else []
-            params.append(click.Option(decls + [opt.dest],
-                                       is_flag=not opt.takes_value,
-                                       default=None if opt.takes_value
-                                       else False))
-        params.append(click.Argument(["positional"], nargs=-1))
-        super().__init__(spec.name, params=params, callback=self._run,
-                         add_help_option=False,
-                         context_settings={
-                             "help_option_names": [],
-                             "allow_interspersed_args": spec.gnu})
-        self.spec = spec
-
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        return super().parse_args(ctx, normalize(list(args), self.spec))
-
-    def _run(self, positional: tuple[str, ...], **options: Any) -> int:
-        xm = click.get_current_context().find_object(XmContext)
-        assert xm is not None
-        return invoke(self.spec, xm, list(positional), options)
+def split(tokens: list[str], cmd: Command) -> tuple[list[str], dict[str, Any]]:
+    """The positionals and the option values (by ``dest``; flags True) of
+    a command line, checked and spelled out by :func:`normalize` first.
+    An option given twice keeps its last value."""
+    normal = normalize(tokens, cmd)
+    options: dict[str, Any] = {}
+    i = 0
+    while i < len(normal):
+        tok = normal[i]
+        i += 1
+        if tok == "--":
+            return normal[i:], options
+        if tok.startswith("--"):
+            name, _, value = tok[2:].partition("=")
+            opt = _match_long(name, cmd.options)
+            options[opt.dest] = value if opt.takes_value else True
+        else:
+            opt = _short(tok[1], cmd.options)
+            if opt.takes_value:
+                options[opt.dest] = normal[i]
+                i += 1
+            else:
+                options[opt.dest] = True
+    return [], options
 
 
-class XmGroup(click.Group):
-    """The ``xm`` group: resolves names through the command table (exact,
-    deprecated alias with xm's warning, unique prefix) and builds only the
-    one click command that runs."""
-
-    def __init__(self) -> None:
-        super().__init__("xm", add_help_option=False, context_settings={
-            "help_option_names": [], "ignore_unknown_options": True,
-            "allow_interspersed_args": False})
-
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        from xm.commands import COMMANDS
-        return [c.name for c in COMMANDS]
-
-    def get_command(self, ctx: click.Context,
-                    name: str) -> click.Command | None:
-        from xm.commands import BY_NAME
-        spec = BY_NAME.get(name)
-        return XmCommand(spec) if spec else None
-
-    def resolve_command(
-            self, ctx: click.Context, args: list[str]
-    ) -> tuple[str | None, click.Command | None, list[str]]:
-        from xm.commands import deprecation_message, lookup
-        name = args[0]
-        spec, alias = lookup(name)
-        if spec is None:
-            raise XmUsageError(f"Subcommand {name} not found!")
-        xm = ctx.find_object(XmContext)
-        assert xm is not None
-        if alias is not None:
-            xm.err.write(deprecation_message(alias) + "\n")
-        xm.command_name = spec.name
-        return spec.name, XmCommand(spec), args[1:]
+def dispatch(args: list[str], xm: XmContext) -> int:
+    """Run ``xm NAME ARGS...``: resolve the name through the command table
+    (exact, deprecated alias with xm's warning, unique prefix), parse the
+    arguments and call the handler."""
+    from xm.commands import deprecation_message, lookup
+    name = args[0]
+    spec, alias = lookup(name)
+    if spec is None:
+        raise XmUsageError(f"Subcommand {name} not found!")
+    if alias is not None:
+        xm.err.write(deprecation_message(alias) + "\n")
+    xm.command_name = spec.name
+    positional, options = split(list(args[1:]), spec)
+    return invoke(spec, xm, positional, options)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, Protocol, TextIO
 
 from xend.errors import InternalError
@@ -36,19 +35,27 @@ def default_client_factory() -> Client:
     return XendClient()
 
 
-@dataclass
 class XmContext:
-    """Per-invocation state handed to every command handler."""
+    """Per-invocation state handed to every command handler (a plain
+    class: no dataclasses on xm's start-up path)."""
 
-    client_factory: Callable[[], Client] = default_client_factory
-    stdout: TextIO | None = None       # None: the sys stream at use time
-    stderr: TextIO | None = None
-    sleep: Callable[[float], None] = time.sleep
-    now: Callable[[], float] = time.time
-    command_name: str = ""
-    allowed_methods: tuple[str, ...] | None = None
-    dry_run: bool = False              # xm -N: print modifying requests
-    _client: Client | None = field(default=None, repr=False)
+    def __init__(self, client_factory: Callable[[], Client]
+                 = default_client_factory,
+                 stdout: TextIO | None = None, stderr: TextIO | None = None,
+                 sleep: Callable[[float], None] = time.sleep,
+                 now: Callable[[], float] = time.time,
+                 command_name: str = "",
+                 allowed_methods: tuple[str, ...] | None = None,
+                 dry_run: bool = False) -> None:
+        self.client_factory = client_factory
+        self.stdout = stdout            # None: the sys stream at use time
+        self.stderr = stderr
+        self.sleep = sleep
+        self.now = now
+        self.command_name = command_name
+        self.allowed_methods = allowed_methods
+        self.dry_run = dry_run          # xm -N: print modifying requests
+        self._client: Client | None = None
 
     @property
     def out(self) -> TextIO:

@@ -10,8 +10,7 @@ themselves, and no traceback ever reaches the user.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from xend.errors import (ConfigError, ConnectionFailed, DomainNotFound,
                          ProtocolError, XendError)
@@ -29,8 +28,7 @@ class XmFailure(Exception):
         self.exit_code = exit_code
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     """What to print on stderr and which status to exit with."""
 
     message: str

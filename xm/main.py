@@ -2,8 +2,10 @@
 
 ``main`` never lets an exception escape: whatever a command raises is
 turned into xm's message and exit status by the one table in
-:mod:`xm.errors`.  Only click and xm's own small modules are imported at
-start-up; config and model code is imported by the commands that need it.
+:mod:`xm.errors`.  Only xm's own small modules are imported at start-up
+(no option library, no dataclasses); each command's code, and the config
+and model code, is imported by the command that needs it --
+tests/xm/test_xm_imports.py keeps it so.
 """
 
 from __future__ import annotations
@@ -11,14 +13,11 @@ from __future__ import annotations
 import os
 import sys
 
-import click
-
 from xend.errors import XendError
-from xm import helptext
-from xm.cli import XmGroup
+from xm.cli import dispatch
 from xm.commands import BY_NAME, COMMANDS, lookup
 from xm.context import XmContext
-from xm.errors import XmUsageError, outcome_for
+from xm.errors import outcome_for
 
 HELP_FLAGS = ("--help", "-h")
 
@@ -28,6 +27,7 @@ def _help_requested(xm: XmContext, args: list[str]) -> int | None:
     command shows that command's help and exits 1."""
     if not any(flag in args for flag in HELP_FLAGS):
         return None
+    from xm import helptext
     if args[0] in HELP_FLAGS:
         xm.out.write(helptext.long_help(COMMANDS))
         return 0
@@ -40,6 +40,7 @@ def _help_requested(xm: XmContext, args: list[str]) -> int | None:
 
 
 def _report(xm: XmContext, exc: BaseException) -> int:
+    from xm import helptext
     outcome = outcome_for(exc)
     xm.err.write(outcome.message + "\n")
     spec = BY_NAME.get(xm.command_name)
@@ -58,23 +59,18 @@ def run(args: list[str], xm: XmContext) -> int:
         xm.dry_run = True
         args = args[1:]
     if not args:
+        from xm import helptext
         xm.out.write(helptext.short_help(COMMANDS))
         return 1
     status = _help_requested(xm, args)
     if status is not None:
         return status
     try:
-        result = XmGroup().main(args=args, prog_name="xm",
-                                standalone_mode=False, obj=xm)
-        return int(result or 0)
-    except click.exceptions.Abort:
-        # click turns Ctrl-C into Abort (after printing a newline).
+        return int(dispatch(args, xm) or 0)
+    except (KeyboardInterrupt, EOFError):
+        # Ctrl-C (or Ctrl-D at a prompt): end the "^C" line first.
+        xm.err.write("\n")
         return _report(xm, KeyboardInterrupt())
-    except click.exceptions.Exit as exc:
-        return int(exc.exit_code)
-    except click.ClickException as exc:
-        # Not expected (xm.cli checks options first), but keep the format.
-        return _report(xm, XmUsageError(exc.format_message()))
     except SystemExit as exc:
         code = exc.code
         return code if isinstance(code, int) else (0 if code is None else 1)

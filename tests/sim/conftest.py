@@ -17,6 +17,8 @@ from sim_helpers import BACKEND, SIM_DELAY, EventRecorder, FakeClock
 
 from xend.hv.base import Hypervisor
 from xend.hv.sim import SimHypervisor
+from xend.hv.sim.core import SimCore
+from xend.hv.sim.state import StateFile, disk_differences
 
 
 def _make_backend(state_dir: Path) -> Hypervisor:
@@ -25,6 +27,22 @@ def _make_backend(state_dir: Path) -> Hypervisor:
                              guest_shutdown_delay=SIM_DELAY)
     from xend.hv import make_hypervisor
     return make_hypervisor(BACKEND, state_dir=str(state_dir))
+
+
+@pytest.fixture(autouse=True)
+def state_on_disk_matches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After every change of every simulator in these tests, the files on
+    disk hold exactly the state in memory: a change that alters a domain
+    without marking it (so its file is not rewritten) fails the test."""
+    persist = SimCore._persist
+
+    def checked(self: SimCore, freeing: bool = False) -> None:
+        persist(self, freeing)
+        fresh = StateFile(self._file.state_dir).load()
+        assert fresh is not None
+        assert disk_differences(self._state, fresh) == []
+
+    monkeypatch.setattr(SimCore, "_persist", checked)
 
 
 @pytest.fixture

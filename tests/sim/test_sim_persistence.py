@@ -14,6 +14,7 @@ from sim_helpers import MakeSim, EventRecorder, FakeClock, pv_config
 
 from xend.errors import HypervisorError, InvalidArgument, StorageError
 from xend.hv.sim import SimHypervisor
+from xend.hv.sim import state as state_module
 
 
 def test_domains_survive_a_restart(make_sim: MakeSim, clock: FakeClock,
@@ -39,18 +40,93 @@ def test_domains_survive_a_restart(make_sim: MakeSim, clock: FakeClock,
     assert second.create(pv_config()) == domid + 1
 
 
-def test_state_file_is_json_under_state_dir(make_sim: MakeSim,
-                                            tmp_path: Path) -> None:
+def test_state_files_are_json_under_state_dir(make_sim: MakeSim,
+                                              tmp_path: Path) -> None:
     sim = make_sim()
     domid = sim.create(pv_config("on-disk"))
-    path = tmp_path / "state" / "sim" / "hypervisor.json"
-    data = json.loads(path.read_text())
-    names = {d["name"] for d in data["domains"]}
+    base = tmp_path / "state" / "sim"
+    host = json.loads((base / "host.json").read_text())
+    assert host["next_domid"] == domid + 1
+    files = sorted(p.name for p in (base / "domains").iterdir())
+    assert files == ["0.json", f"{domid}.json"]
+    names = {json.loads((base / "domains" / f).read_text())["name"]
+             for f in files}
     assert names == {"Domain-0", "on-disk"}
-    assert data["next_domid"] == domid + 1
-    leftovers = [p for p in path.parent.iterdir()
-                 if p.name.startswith(".hypervisor.")]
+    leftovers = [p for p in base.rglob(".tmp-*")]
     assert leftovers == []
+    sim.destroy(domid)
+    assert sorted(p.name for p in (base / "domains").iterdir()) == ["0.json"]
+
+
+def test_a_change_writes_only_the_files_it_changed(
+        make_sim: MakeSim, monkeypatch: pytest.MonkeyPatch) -> None:
+    """With 30 domains, creating, pausing or destroying one rewrites that
+    domain's file (and the host file when next_domid changes), never the
+    other 30: the cost of a change does not grow with the domain count."""
+    sim = make_sim()
+    domids = [sim.create(pv_config(f"d{n}", mem_mib=32))
+              for n in range(30)]
+    written: list[str] = []
+    real = state_module._replace
+
+    def spy(path: str, text: str) -> None:
+        written.append(os.path.relpath(path, sim._file.dir))
+        real(path, text)
+
+    monkeypatch.setattr(state_module, "_replace", spy)
+    new = sim.create(pv_config("one-more", mem_mib=32))
+    print("create wrote", written)
+    assert sorted(written) == [f"domains/{new}.json", "host.json"]
+    written.clear()
+    sim.unpause(domids[3])
+    sim.pause(domids[3])
+    print("unpause+pause wrote", written)
+    assert written == [f"domains/{domids[3]}.json"] * 2
+    written.clear()
+    sim.domain_info(domids[4])          # a query writes nothing
+    sim.list_domains()
+    sim.destroy(domids[5])
+    print("destroy wrote", written)
+    assert written == []
+    assert not os.path.exists(
+        os.path.join(sim._file.domains_dir, f"{domids[5]}.json"))
+
+
+def test_old_single_file_state_is_moved(make_sim: MakeSim,
+                                        tmp_path: Path) -> None:
+    """A state directory written by an earlier version (one
+    hypervisor.json) is read and moved to the per-domain layout."""
+    sim = make_sim()
+    domid = sim.create(pv_config("old-one", vcpus=2))
+    sim.close()
+    base = tmp_path / "state" / "sim"
+    host = json.loads((base / "host.json").read_text())
+    domains = [json.loads(p.read_text())
+               for p in sorted((base / "domains").iterdir())]
+    legacy = dict(host, version=1, domains=domains)
+    (base / "hypervisor.json").write_text(json.dumps(legacy))
+    (base / "host.json").unlink()
+    for p in (base / "domains").iterdir():
+        p.unlink()
+    second = make_sim()
+    assert second.domain_info(domid).name == "old-one"
+    assert second.create(pv_config()) == domid + 1
+    assert not (base / "hypervisor.json").exists()
+    assert (base / "domains" / f"{domid}.json").exists()
+
+
+def test_leftover_temp_files_are_removed(make_sim: MakeSim,
+                                         tmp_path: Path) -> None:
+    """A crash between writing a temp file and renaming it leaves the old
+    file whole; the temp file is removed at the next start."""
+    sim = make_sim()
+    domid = sim.create(pv_config("kept"))
+    sim.close()
+    domains = tmp_path / "state" / "sim" / "domains"
+    (domains / ".tmp-crashed").write_text('{"half')
+    second = make_sim()
+    assert second.domain_info(domid).name == "kept"
+    assert not (domains / ".tmp-crashed").exists()
 
 
 def test_second_instance_is_refused(make_sim: MakeSim) -> None:
@@ -120,15 +196,26 @@ def test_pending_shutdown_not_yet_due_survives(make_sim: MakeSim,
     assert second.domain_info(domid).shutdown_reason == "poweroff"
 
 
-def test_damaged_state_file(make_sim: MakeSim, tmp_path: Path) -> None:
+@pytest.mark.parametrize("which", ["host.json", "domains/0.json"])
+def test_damaged_state_file(make_sim: MakeSim, tmp_path: Path,
+                            which: str) -> None:
     make_sim().close()
-    path = tmp_path / "state" / "sim" / "hypervisor.json"
+    path = tmp_path / "state" / "sim" / which
     path.write_text("{not json")
-    with pytest.raises(StorageError):
+    with pytest.raises(StorageError, match=which):
         make_sim()
     # ... and the failed start released the lock again.
     path.unlink()
     make_sim()
+
+
+def test_domain_file_of_another_domain_is_refused(make_sim: MakeSim,
+                                                  tmp_path: Path) -> None:
+    make_sim().close()
+    domains = tmp_path / "state" / "sim" / "domains"
+    (domains / "0.json").rename(domains / "7.json")
+    with pytest.raises(StorageError, match="holds domain 0"):
+        make_sim()
 
 
 @pytest.mark.parametrize("kwargs", [

@@ -245,3 +245,45 @@ def test_passwords_stay_out_of_the_log(tmp_path, caplog):
     text = caplog.text
     assert "xend.domain.create" in text and "internal error" in text
     assert "hunter2" not in text and "s3cret" not in text
+
+
+def test_handlers_run_off_the_loop_and_late_results_are_dropped(tmp_path):
+    """A handler runs in the executor, never on the loop's thread; its
+    result, or its exception, reaches the waiting request; one that
+    finishes after its request was cancelled (xend stopping) is dropped
+    without an error."""
+    server = RpcServer(str(tmp_path / "s"), Registry(), ThreadPoolExecutor(2))
+    release, started = threading.Event(), threading.Event()
+    threads = []
+
+    def slow():
+        threads.append(threading.get_ident())
+        started.set()
+        release.wait(5)
+        return "late"
+
+    def fail():
+        raise DomainNotFound("gone")
+
+    async def scenario():
+        loop_thread = threading.get_ident()
+        assert await server._in_executor(lambda x: x * 2, [21], {}) == 42
+        with pytest.raises(DomainNotFound):
+            await server._in_executor(fail, [], {})
+        errors = []
+        asyncio.get_running_loop().set_exception_handler(
+            lambda loop, ctx: errors.append(ctx))
+        task = asyncio.ensure_future(server._in_executor(slow, [], {}))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait,
+                                                         5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        release.set()                  # the handler finishes after all
+        server.executor.shutdown(wait=True)   # its completion is queued
+        await asyncio.sleep(0)         # ... and has run before this resumes
+        print("handler thread", threads, "loop thread", loop_thread,
+              "errors", errors)
+        assert threads[0] != loop_thread and errors == []
+
+    asyncio.run(scenario())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 from typing import Any
 
 from xend.domains.base import DOM0_ID, DOM0_NAME, DomainServiceBase
@@ -23,10 +24,10 @@ XEND_CONFIG_FORMAT = 4
 class QueriesMixin(DomainServiceBase):
 
     def _record(self, entry: DomainEntry | None, info: DomainInfo | None,
-                full: bool) -> dict[str, Any]:
+                full: bool, now: float | None = None) -> dict[str, Any]:
         suspended = entry is not None and info is None and \
             self.suspended(entry)  # type: ignore[attr-defined]
-        rec = build_record(entry, info, suspended)
+        rec = build_record(entry, info, suspended, now)
         if full:
             rec.update(self._full_fields(entry, info, rec))
         return rec
@@ -56,6 +57,7 @@ class QueriesMixin(DomainServiceBase):
                 f"Invalid state '{state}' (use one of: "
                 f"{', '.join(STATE_FILTERS)})")
         infos = {i.domid: i for i in self.hv.list_domains()}
+        now = time.time()       # one clock for every record's uptime
         records = []
         seen: set[int] = set()
         with self.table.lock:
@@ -64,10 +66,10 @@ class QueriesMixin(DomainServiceBase):
             info = infos.get(entry.domid) if entry.domid is not None else None
             if info is not None:
                 seen.add(info.domid)
-            records.append(self._record(entry, info, full))
+            records.append(self._record(entry, info, full, now))
         for domid, info in infos.items():
             if domid not in seen and not info.dying:
-                records.append(self._record(None, info, full))
+                records.append(self._record(None, info, full, now))
         records = [r for r in records if matches_state(r, state)]
         records.sort(key=lambda r: str(r["name"]).encode())
         return records

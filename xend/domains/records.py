@@ -37,6 +37,12 @@ def power_state(info: DomainInfo | None, suspended: bool = False) -> int:
 
 
 def host_uptime() -> float:
+    """Seconds since the host booted (Domain-0's uptime): the clock
+    /proc/uptime reads, without opening a file on every record."""
+    try:
+        return time.clock_gettime(time.CLOCK_BOOTTIME)
+    except (AttributeError, OSError):
+        pass
     try:
         with open("/proc/uptime") as f:
             return float(f.read().split()[0])

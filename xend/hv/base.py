@@ -56,15 +56,14 @@ class DomainInfo:
     @property
     def state_string(self) -> str:
         """xm's six-character state: r b p s c d, '-' where a flag is off."""
-        flags = (
-            ("r", self.running),
-            ("b", self.blocked),
-            ("p", self.paused),
-            ("s", self.shutdown and not self.crashed),
-            ("c", self.crashed),
-            ("d", self.dying),
-        )
-        return "".join(ch if on else "-" for ch, on in flags)
+        # (Plain conditionals: xm list builds one per domain.)
+        crashed = self.shutdown and self.shutdown_reason == "crash"
+        return (("r" if self.running else "-")
+                + ("b" if self.blocked else "-")
+                + ("p" if self.paused else "-")
+                + ("s" if self.shutdown and not crashed else "-")
+                + ("c" if crashed else "-")
+                + ("d" if self.dying else "-"))
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ import json
 import re
 import struct
 from itertools import accumulate
-from dataclasses import dataclass, field
 from typing import Any
 
 HEADER = struct.Struct(">I")
@@ -40,12 +39,26 @@ class FrameError(ValueError):
         self.code = code
 
 
-@dataclass
 class Request:
-    method: str
-    params: list[Any] = field(default_factory=list)
-    id: int | str | None = None
-    fds: int = 0
+    """One parsed request (a plain class: no dataclasses on xm's path)."""
+
+    __slots__ = ("method", "params", "id", "fds")
+
+    def __init__(self, method: str, params: list[Any] | None = None,
+                 id: int | str | None = None, fds: int = 0) -> None:
+        self.method = method
+        self.params: list[Any] = [] if params is None else params
+        self.id = id
+        self.fds = fds
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Request) and \
+            (self.method, self.params, self.id, self.fds) == \
+            (other.method, other.params, other.id, other.fds)
+
+    def __repr__(self) -> str:
+        return (f"Request(method={self.method!r}, params={self.params!r}, "
+                f"id={self.id!r}, fds={self.fds!r})")
 
 
 def encode_frame(obj: Any, limit: int = MAX_REPLY) -> bytes:

@@ -1,11 +1,13 @@
 """Xenstore watches turned into domain events for xend's restart policies.
 
 xenstored fires ``@releaseDomain`` when a domain shuts down, crashes or is
-destroyed, and ``@introduceDomain`` when one is introduced; neither says
-which domain.  So, as every toolstack does, a firing makes xend compare the
-hypervisor's domain list with the domains it knows and deliver what
-changed: ``DomainEvent("shutdown", domid, uuid, reason)`` for a domain
-newly shut down, ``DomainEvent("death", ...)`` for one that is gone.
+destroyed, without saying which.  So, as every toolstack does, a firing
+makes xend compare the hypervisor's domain list with the domains it knows
+and deliver what changed: ``DomainEvent("shutdown", domid, uuid, reason)``
+for a domain newly shut down, ``DomainEvent("death", ...)`` for one that is
+gone.  ``@introduceDomain`` is not watched: a domain being introduced
+changes nothing a scan reports, and scanning on it made every create cost a
+walk of every domain.
 
 The watch callback runs on the store's watch thread and only queues a scan
 on xend's executor (never the event loop); firings that arrive while a scan
@@ -54,8 +56,8 @@ class DomainWatcher:
         self._watching: list[str] = []
 
     def start(self) -> None:
-        """Register both watches (each fires once at once: a first scan)."""
-        for path in (RELEASE, INTRODUCE):
+        """Register the watch (it fires once at once: a first scan)."""
+        for path in (RELEASE,):
             self.store.watch(path, TOKEN, self._fired)
             self._watching.append(path)
 

@@ -2,7 +2,8 @@
 
 It consumes libxl JSON, enforces libxl's limits, fails with the same errors,
 writes the Xenstore keys libxl writes (given a Store) and keeps its state in
-``<state_dir>/sim/hypervisor.json`` so domains survive a restart of xend.
+``<state_dir>/sim`` (one file per domain, see :mod:`.state`) so domains
+survive a restart of xend.
 """
 
 from xend.hv.sim.hypervisor import SimHypervisor

@@ -84,6 +84,9 @@ class SimCore:
         self._events = EventDispatcher()
         self._consoles = Consoles()
         self._timer: GuestTimer | None = None
+        # Domains a change may have altered: persisted when it ends.
+        self._touched: set[int] = set()
+        self._changing = 0      # depth of _change (under the lock)
         self._file = StateFile(state_dir)
         self._file.lock()
         self._reserve = SpaceReserve(self._file.dir)
@@ -134,6 +137,7 @@ class SimCore:
         for dom in self._state.domains.values():
             dom.affinity = [[c for c in cpus if c < self._host_cpus] or every
                             for cpus in dom.affinity]
+            self._touched.add(dom.domid)
 
     def _mirror_to_store(self) -> None:
         """Xenstore is a mirror: rewrite keys of domains it lacks (a new
@@ -205,44 +209,63 @@ class SimCore:
     # -- the lock, persistence and events ----------------------------------
     @contextmanager
     def _change(self) -> Iterator[list[DomainEvent]]:
-        """Hold the lock for a change; persist it; then deliver events."""
+        """Hold the lock for a change; persist it; then deliver events.
+
+        Only the files of domains the change touched are written: every
+        domain a change alters is looked up through :meth:`_get` (or marked
+        by :meth:`_touch`), and added or removed domains show in the
+        difference with the files on disk."""
         events: list[DomainEvent] = []
         with self._lock:
             if self._closed:
                 raise HypervisorError("simulated hypervisor is closed")
             count = len(self._state.domains)
-            yield events
+            self._changing += 1
+            try:
+                yield events
+            finally:
+                self._changing -= 1
             self._persist(freeing=len(self._state.domains) < count)
         if self._timer is not None:
             self._timer.kick()
         if events:
             self._events.emit(events)
 
-    def _persist(self, freeing: bool = False) -> None:
-        """Write the state; a failure (a full disk) never fails the change.
+    def _touch(self, dom: DomainState) -> None:
+        """Note that the current change may alter ``dom``."""
+        self._touched.add(dom.domid)
 
-        The state file stands for the hypervisor's memory, and Xen does not
+    def _persist(self, freeing: bool = False) -> None:
+        """Write the files of what changed; a failure (a full disk) never
+        fails the change.
+
+        The files stand for the hypervisor's memory, and Xen does not
         refuse to destroy a domain because a disk is full: on a full disk a
         *freeing* change (one that removed a domain, or the last write at
-        close) may give up the space reserve for the write; failing even so, the
-        change stands in memory, a warning is logged once, and every later
-        change (and close) tries again."""
+        close) may give up the space reserve for the write; failing even
+        so, the change stands in memory (its domains stay marked), a
+        warning is logged once, and every later change (and close) tries
+        again."""
+        touched = self._touched | (self._state.domains.keys()
+                                   ^ self._file.domids())
         try:
             try:
-                self._file.save(self._state)
+                self._file.save_changes(self._state, touched)
             except StorageError:
                 if not (freeing and self._reserve.give_up()):
                     raise
-                self._file.save(self._state)
+                self._file.save_changes(self._state, touched)
         except StorageError as exc:
+            self._touched = touched
             if not self._unsaved:
                 log.warning("simulator: %s; the state is kept in memory and "
                             "written with the next change", exc)
             self._unsaved = True
             return
+        self._touched = set()
         if self._unsaved:
             log.warning("simulator: state written again to %s",
-                        self._file.path)
+                        self._file.dir)
         self._unsaved = False
         self._reserve.take()
 
@@ -264,6 +287,8 @@ class SimCore:
             else None
         if dom is None:
             raise DomainNotFound(domid)
+        if self._changing:
+            self._touched.add(domid)
         return dom
 
     def _guest(self, domid: int, what: str) -> DomainState:
@@ -357,6 +382,7 @@ class SimCore:
 
     def _enter_shutdown(self, dom: DomainState, reason: str, now: float,
                         events: list[DomainEvent]) -> None:
+        self._touch(dom)
         dom.settle(now)
         dom.shutdown_reason = reason
         dom.pending = None
@@ -371,14 +397,16 @@ class SimCore:
 
     # -- queries -----------------------------------------------------------
     def _info(self, dom: DomainState, now: float) -> DomainInfo:
+        paused = dom.pause_count > 0
+        running = not paused and dom.shutdown_reason is None
         return DomainInfo(
             domid=dom.domid, uuid=dom.uuid, name=dom.name,
-            running=dom.domid == 0 and dom.is_running,
-            blocked=dom.domid != 0 and dom.is_running,
-            paused=dom.paused, shutdown=dom.shutdown_reason is not None,
+            running=dom.domid == 0 and running,
+            blocked=dom.domid != 0 and running,
+            paused=paused, shutdown=dom.shutdown_reason is not None,
             dying=False, shutdown_reason=dom.shutdown_reason,
             current_memkb=dom.current_kb, target_memkb=dom.target_kb,
-            max_memkb=dom.hv_max_kb, cpu_time_ns=sum(dom.vcpu_times(now)),
+            max_memkb=dom.hv_max_kb, cpu_time_ns=dom.cpu_time(now),
             vcpu_max=dom.max_vcpus, vcpu_online=len(dom.online),
             domain_type=dom.domain_type, start_time=dom.start_time)
 
@@ -407,6 +435,7 @@ class SimCore:
             now = self._clock()
             for dom in self._state.domains.values():
                 dom.settle(now)
+                self._touch(dom)
             self._persist(freeing=True)
             self._closed = True
         if self._timer is not None:

@@ -236,6 +236,7 @@ class LifecycleOps(SimCore):
             if dom is None or domid == 0 or dom.shutdown_reason is not None \
                     or dom.pending is not None:
                 continue            # gone, or already on its way down
+            self._touch(dom)
             path = f"{xs_keys.dom_path(domid)}/control/shutdown"
             seen: list[str | None] = []
             if self._xs(lambda: seen.append(store.read(path))) is not None:
