@@ -12,8 +12,11 @@ import dataclasses
 import logging
 import threading
 import uuid as uuidlib
-from typing import Any, Callable
+from contextlib import contextmanager
+from typing import Any, Callable, Iterator
 
+from xend.domains import testhooks
+from xend.domains.inflight import Journal
 from xend.domains.table import DomainEntry, DomainTable, as_domid
 from xend.errors import DomainNotFound, InvalidState, XendError
 from xend.hv.base import DomainInfo, Hypervisor
@@ -47,6 +50,38 @@ class DomainServiceBase:
         # Called after every change to a domain xend keeps (started,
         # reconfigured, renamed, stopped); the Xenstore mirror hooks in here.
         self.on_change: Callable[[DomainEntry], None] | None = None
+        # Uuids of the domains whose runtime record :meth:`attach` found
+        # for the very domid the hypervisor has: their creation got as far
+        # as recording them (see xend.domains.recovery).
+        self.recorded_at_start: set[str] = set()
+
+    # -- the in-flight journal ---------------------------------------------
+    @property
+    def journal(self) -> Journal:
+        journal = getattr(self, "_journal", None)
+        if journal is None:
+            journal = self._journal = Journal(self.table.state_path)
+        return journal
+
+    def _end_record(self, key: str) -> None:
+        try:
+            self.journal.end(key)
+        except XendError as exc:
+            log.error("%s", exc)
+
+    @contextmanager
+    def journaled(self, entry: DomainEntry, op: str,
+                  **fields: Any) -> Iterator[None]:
+        """Record ``op`` on ``entry`` in the in-flight journal for the time
+        of the block; a kill -9 inside leaves the record for recovery.  An
+        error inside ends it: the operation cleaned up after itself."""
+        key = f"{entry.uuid}.{op}"
+        self.journal.begin(key, {"op": op, "uuid": entry.uuid,
+                                 "name": entry.name, **fields})
+        try:
+            yield
+        finally:
+            self._end_record(key)
 
     def notify(self, entry: DomainEntry) -> None:
         if self.on_change is not None:
@@ -151,7 +186,8 @@ class DomainServiceBase:
         if name == DOM0_NAME:
             raise DomainExists(f"VM name '{name}' already exists as domain 0")
 
-    def adopt(self, entry: DomainEntry, domid: int, paused: bool) -> None:
+    def adopt(self, entry: DomainEntry, domid: int, paused: bool,
+              op: str = "create") -> None:
         """Record a domain the hypervisor just created (paused) for
         ``entry`` and run it unless ``paused``.
 
@@ -162,6 +198,7 @@ class DomainServiceBase:
                 entry.domid = domid
                 self.table.entries[entry.uuid] = entry
                 self.table.persist(entry)
+            testhooks.pause_at(op + ":recorded")
             if not paused:
                 self.hv.unpause(domid)
         except BaseException:
@@ -173,6 +210,20 @@ class DomainServiceBase:
             self.forget(entry)
             raise
         self.notify(entry)
+
+    def change_running(self, entry: DomainEntry, domid: int, op: str,
+                       method: str, args: list[Any],
+                       changes: dict[str, Any]) -> None:
+        """``hv.<method>(domid, *args)``, then the configuration change.
+
+        Journaled: after a kill -9 between the two, the restarted xend
+        finishes the change (both steps can be repeated), so that the
+        hypervisor and the recorded configuration agree again."""
+        with self.journaled(entry, op, domid=domid, call=method,
+                            args=list(args), changes=changes):
+            getattr(self.hv, method)(domid, *args)
+            testhooks.pause_at(op + ":hv")
+            self.update_config(entry, **changes)
 
     def forget(self, entry: DomainEntry) -> None:
         """A domain stopped: managed ones become halted, others vanish."""

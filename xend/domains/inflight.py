@@ -3,9 +3,11 @@ undo them, and the save file a client asked for.
 
 A save is recorded in ``<xend-state-path>/inflight/<uuid>.json`` before the
 domain is touched and removed once it is over.  A record found at start-up
-means xend died during that save: :mod:`xend.domains.recovery` then resumes
+means xend died during that save: the restarted xend then resumes
 the domain unless the complete image was published, and removes the partial
-image.
+image.  Creations (create, start, restore, resume, reset) and changes of a
+running domain (mem-set, vcpu-set, rename) are recorded the same way, under
+``<uuid>.<op>.json``; :mod:`xend.domains.recovery` finishes or undoes them.
 
 :class:`SaveTarget` is the file a save writes: the client (xm) creates a
 temp file ``.tmp-<name>.XXXXXX`` next to the file it wants, passes its open
@@ -162,6 +164,11 @@ class Journal:
             "domid": domid, "checkpoint": checkpoint,
             "target": asdict(target) if target is not None else None})
 
+    def begin(self, key: str, record: dict[str, Any]) -> None:
+        """Record another operation (see :mod:`xend.domains.recovery`)
+        under ``<key>.json``; durable when this returns."""
+        write_json_atomic(self._path(key), {"version": 1, **record})
+
     def end(self, uuid: str) -> None:
         """Forget the record; removing needs no free space."""
         try:
@@ -187,6 +194,7 @@ class Journal:
             except XendError:
                 record = {"op": "damaged", "uuid": fname[:-5]}
             if isinstance(record, dict):
+                record["key"] = fname[:-5]      # what end() removes
                 found.append(record)
         return found
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from xend.domains import testhooks
 from xend.domains.base import DOM0_ID, DomainServiceBase
 from xend.domains.table import DomainEntry
 from xend.errors import InvalidArgument, InvalidState, XendError
@@ -41,6 +42,9 @@ class LifecycleMixin(DomainServiceBase):
                 if entry is None:
                     entry = DomainEntry(config=self._config_of(info.domid))
                 entry.managed = info.uuid in managed
+                if info.uuid in running and \
+                        running[info.uuid].domid == info.domid:
+                    self.recorded_at_start.add(info.uuid)
                 entry.domid = info.domid
                 self.table.entries[entry.uuid] = entry
                 try:
@@ -76,8 +80,21 @@ class LifecycleMixin(DomainServiceBase):
                     log.error("autostart of %s failed: %s", entry.name, exc)
 
     # -- booting --------------------------------------------------------------
-    def boot(self, entry: DomainEntry, paused: bool) -> int:
-        """Create the domain of ``entry`` in the hypervisor and start it."""
+    def boot(self, entry: DomainEntry, paused: bool,
+             op: str = "create") -> int:
+        """Create the domain of ``entry`` in the hypervisor and start it.
+
+        Journaled: a kill -9 before it returns leaves a record from which
+        the restarted xend destroys a domain that never ran, or keeps one
+        that did (see :mod:`xend.domains.recovery`)."""
+        # A reboot's old domain is gone already: its record carries the
+        # configuration, so that recovery can boot it again, as for reset.
+        extra: dict[str, Any] = {} if op != "reboot" else {
+            "config": entry.config.to_dict(), "managed": entry.managed}
+        with self.journaled(entry, op, paused=paused, **extra):
+            return self._boot(entry, paused, op)
+
+    def _boot(self, entry: DomainEntry, paused: bool, op: str) -> int:
         if not all(vif.mac for vif in entry.config.vifs):
             # A config kept from before MACs were chosen up front.
             with self.table.lock:
@@ -86,7 +103,9 @@ class LifecycleMixin(DomainServiceBase):
                     self.table.save_managed(entry)
         domid = self.hv.create(to_libxl_json(
             entry.config, self.hv.host_info().nr_cpus))
-        self.adopt(entry, domid, paused)
+        testhooks.pause_at(op + ":built")
+        self.adopt(entry, domid, paused, op)
+        testhooks.pause_at(op + ":started")
         log.info("started domain %s (id %d)", entry.name, domid)
         return domid
 
@@ -109,6 +128,7 @@ class LifecycleMixin(DomainServiceBase):
             except BaseException:
                 self.table.remove_managed(entry)    # nothing left behind
                 raise
+            testhooks.pause_at("new:recorded")
             with self.table.lock:
                 self.table.entries[entry.uuid] = entry
         log.info("registered managed domain %s", cfg.name)
@@ -125,7 +145,7 @@ class LifecycleMixin(DomainServiceBase):
         with self.lifecycle_lock:
             if entry.domid is not None:
                 raise InvalidState("Domain is not halted.")
-            self.table.remove_managed(entry)
+            self.table.remove_managed(entry, pause_stage="delete:renamed")
             with self.table.lock:
                 self.table.entries.pop(entry.uuid, None)
         log.info("deleted managed domain %s", entry.name)
@@ -139,7 +159,7 @@ class LifecycleMixin(DomainServiceBase):
             if entry.domid is not None:
                 raise InvalidState("Domain is already running")
             self.check_name_free(entry.name, None, allow_uuid=entry.uuid)
-            self.boot(entry, paused)
+            self.boot(entry, paused, "start")
 
     def suspended(self, entry: DomainEntry) -> bool:
         import os
@@ -152,6 +172,7 @@ class LifecycleMixin(DomainServiceBase):
         self.refuse_dom0(domid, "destroy")
         self.quiet.add(domid)
         self.hv.destroy(domid)
+        testhooks.pause_at("destroy:destroyed")
         if entry is not None:
             self.forget(entry)
         log.info("destroyed domain %s (id %d)", ref, domid)
@@ -176,14 +197,20 @@ class LifecycleMixin(DomainServiceBase):
         # A config that cannot be built refuses the reset before the guest
         # is touched.
         to_libxl_json(entry.config, self.hv.host_info().nr_cpus)
-        with self.lifecycle_lock:
+        # Journaled with its configuration: a kill -9 after the destroy and
+        # before the new domain ran would otherwise lose a domain xend
+        # does not manage; recovery boots it again instead.
+        with self.lifecycle_lock, self.journaled(
+                entry, "reset", paused=False,
+                config=entry.config.to_dict(), managed=entry.managed):
             self.quiet.add(domid)
             self.hv.destroy(domid)
             # From here the domain is gone: forgotten at once (a managed one
             # becomes halted), so that a failed start leaves no ghost entry.
             self.forget(entry)
+            testhooks.pause_at("reset:destroyed")
             try:
-                self.boot(entry, paused=False)
+                self._boot(entry, False, "reset")
             except XendError as exc:
                 log.error("reset of %s: destroyed, not started again: %s",
                           entry.name, exc)
@@ -217,9 +244,13 @@ class LifecycleMixin(DomainServiceBase):
                 return
             self.check_name_free(name, None,
                                  allow_uuid=entry.uuid if entry else None)
-            if domid is not None:
-                self.hv.rename(domid, name)
-            self.update_config(entry, name=name)
+            if domid is None or entry is None:
+                if domid is not None:
+                    self.hv.rename(domid, name)
+                self.update_config(entry, name=name)
+                return
+            self.change_running(entry, domid, "rename", "rename", [name],
+                                {"name": name})
 
     def send_sysrq(self, ref: str | int, key: str) -> None:
         if len(key) != 1 or not key.isascii():

@@ -125,7 +125,8 @@ class PolicyMixin(DomainServiceBase):
                     if entry.managed:
                         self.table.save_managed(entry)
                         self.table.entries[entry.uuid] = entry
-            self.boot(entry, paused=False)  # type: ignore[attr-defined]
+            self.boot(entry, paused=False,  # type: ignore[attr-defined]
+                      op="reboot")
 
     @staticmethod
     def _too_fast(entry: DomainEntry) -> bool:

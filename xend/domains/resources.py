@@ -60,8 +60,11 @@ class ResourcesMixin(DomainServiceBase):
             raise InvalidArgument(
                 f"Domain-0 memory cannot be set below dom0-min-mem "
                 f"({self.dom0_min_mem} MiB)")
-        self.hv.set_memory_target(domid, mib * 1024)
-        self.update_config(entry, **self._target_changes(entry, mib))
+        if entry is None:
+            self.hv.set_memory_target(domid, mib * 1024)
+            return
+        self.change_running(entry, domid, "mem-set", "set_memory_target",
+                            [mib * 1024], self._target_changes(entry, mib))
 
     def set_max_memory(self, ref: str | int, mib: int) -> None:
         self._check_memory("maximum memory", mib)
@@ -99,8 +102,11 @@ class ResourcesMixin(DomainServiceBase):
             raise InvalidArgument(
                 f"Cannot set vcpus greater than max vcpus on running domain "
                 f"({info.vcpu_max})")
-        self.hv.set_vcpus_online(domid, count)
-        self.update_config(entry, vcpus=count)
+        if entry is None:
+            self.hv.set_vcpus_online(domid, count)
+            return
+        self.change_running(entry, domid, "vcpu-set", "set_vcpus_online",
+                            [count], {"vcpus": count})
 
     def vcpu_info(self, ref: str | int) -> list[dict[str, Any]]:
         entry, domid = self.resolve(ref)

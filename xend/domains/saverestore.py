@@ -16,11 +16,11 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Callable
 
 from xend.domains import testhooks
 from xend.domains.base import DomainServiceBase
-from xend.domains.inflight import (TEMP_PREFIX, Journal, SaveTarget,
+from xend.domains.inflight import (TEMP_PREFIX, SaveTarget,
                                    sweep_temp_files, target_from_record)
 from xend.domains.saveimage import read_header, write_header
 from xend.domains.table import CHECKPOINT, DomainEntry
@@ -32,13 +32,6 @@ log = logging.getLogger("xend.domains")
 
 
 class SaveRestoreMixin(DomainServiceBase):
-
-    @property
-    def journal(self) -> Journal:
-        journal = getattr(self, "_journal", None)
-        if journal is None:
-            journal = self._journal = Journal(self.table.state_path)
-        return journal
 
     def save(self, ref: str | int, stream: BinaryIO,
              checkpoint: bool = False,
@@ -94,12 +87,6 @@ class SaveRestoreMixin(DomainServiceBase):
         self._resume_after_failure(domid)
         self._end_record(uuid)
 
-    def _end_record(self, uuid: str) -> None:
-        try:
-            self.journal.end(uuid)
-        except XendError as exc:
-            log.error("%s", exc)
-
     def _resume_after_failure(self, domid: int) -> None:
         try:
             self.hv.resume(domid)
@@ -114,15 +101,23 @@ class SaveRestoreMixin(DomainServiceBase):
     def recover(self) -> list[str]:
         """Finish or undo the saves a killed xend left in flight (called
         at start-up, after :meth:`attach`).  Returns what was done."""
+        from xend.domains.recovery import recover_record
         done = []
         for record in self.journal.records():
             uuid = str(record.get("uuid", ""))
+            op = str(record.get("op", ""))
+            key = str(record.get("key", uuid))
             try:
-                done.append(self._recover_save(record))
+                if op in ("save", "damaged"):
+                    done.append(self._recover_save(record))
+                else:
+                    done.append(recover_record(self, record))
             except XendError as exc:
-                log.error("cannot recover the interrupted save of %s: %s",
-                          record.get("name", uuid), exc)
-            self._end_record(uuid)
+                log.error("cannot recover the interrupted %s of %s: %s",
+                          op, record.get("name", uuid), exc)
+            self._end_record(key)
+        done += [f"removed {path}, a deletion cut short"
+                 for path in self.table.sweep_deleted()]
         own = [self.table.running_path, self.journal.dir] + [
             self.table.managed_dir(u) for u in self._managed_dirs()]
         for directory in own:
@@ -176,7 +171,11 @@ class SaveRestoreMixin(DomainServiceBase):
         return f"undid the interrupted save of {name}: {state}{image}"
 
     def restore(self, stream: BinaryIO, paused: bool = False,
-                managed: DomainEntry | None = None) -> str:
+                managed: DomainEntry | None = None,
+                then: Callable[[], None] | None = None) -> str:
+        """Restore a domain from ``stream``; ``then`` runs once it runs,
+        before the journal forgets the restore (resume removes its
+        checkpoint there)."""
         # An image saved before MACs were chosen up front gets them now.
         cfg = self.with_macs(DomainConfig.from_dict(read_header(stream)))
         with self.lifecycle_lock:
@@ -190,9 +189,15 @@ class SaveRestoreMixin(DomainServiceBase):
                 entry.config = cfg
             self.check_name_free(cfg.name, str(cfg.uuid),
                                  allow_uuid=managed.uuid if managed else None)
-            domid = self.hv.restore(
-                to_libxl_json(cfg, self.hv.host_info().nr_cpus), stream)
-            self.adopt(entry, domid, paused)
+            op = "restore" if then is None else "resume"
+            with self.journaled(entry, op, paused=paused):
+                domid = self.hv.restore(
+                    to_libxl_json(cfg, self.hv.host_info().nr_cpus), stream)
+                testhooks.pause_at(op + ":built")
+                self.adopt(entry, domid, paused, op)
+                testhooks.pause_at(op + ":started")
+                if then is not None:
+                    then()
         log.info("restored domain %s (id %d)", entry.name, domid)
         return entry.uuid
 
@@ -225,8 +230,8 @@ class SaveRestoreMixin(DomainServiceBase):
         if entry.domid is not None or not os.path.exists(path):
             raise InvalidState("Domain is not suspended")
         with open(path, "rb") as stream:
-            self.restore(stream, paused, managed=entry)
-        os.unlink(path)
+            self.restore(stream, paused, managed=entry,
+                         then=lambda: os.unlink(path))
 
     def saved_config(self, stream: BinaryIO) -> dict[str, Any]:
         return read_header(stream)

@@ -22,6 +22,7 @@ import shutil
 import threading
 from dataclasses import dataclass, field
 
+from xend.domains import testhooks
 from xend.domains.atomicfile import read_json, write_json_atomic
 from xend.errors import DomainNotFound, StorageError, XendError
 from xend.model.domconfig import DomainConfig
@@ -29,6 +30,9 @@ from xend.model.domconfig import DomainConfig
 log = logging.getLogger("xend.domains")
 
 CHECKPOINT = "checkpoint.chk"
+# A managed domain being deleted: its directory is renamed to this prefix
+# first (one atomic step), then removed; a restart removes what is left.
+DELETING = ".deleting-"
 # Xen's DOMID_FIRST_RESERVED: no domain has this id or a higher one.
 DOMID_LIMIT = 0x7FF0
 
@@ -126,8 +130,33 @@ class DomainTable:
         write_json_atomic(os.path.join(directory, "config.json"),
                           {"version": 1, "config": entry.config.to_dict()})
 
-    def remove_managed(self, entry: DomainEntry) -> None:
-        shutil.rmtree(self.managed_dir(entry.uuid), ignore_errors=True)
+    def remove_managed(self, entry: DomainEntry,
+                       pause_stage: str | None = None) -> None:
+        """Delete the managed domain's directory: renamed away first, so a
+        kill -9 leaves either the whole domain or none of it."""
+        directory = self.managed_dir(entry.uuid)
+        doomed = os.path.join(self.domains_path, DELETING + entry.uuid)
+        shutil.rmtree(doomed, ignore_errors=True)
+        try:
+            os.rename(directory, doomed)
+            _fsync_dir(self.domains_path)
+        except FileNotFoundError:
+            return
+        except OSError:
+            doomed = directory
+        if pause_stage is not None:
+            testhooks.pause_at(pause_stage)
+        shutil.rmtree(doomed, ignore_errors=True)
+
+    def sweep_deleted(self) -> list[str]:
+        """Remove what a deletion cut short left; returns what was removed."""
+        removed = []
+        for fname in sorted(os.listdir(self.domains_path)):
+            if fname.startswith(DELETING):
+                path = os.path.join(self.domains_path, fname)
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+        return removed
 
     def save_running(self, entry: DomainEntry) -> None:
         write_json_atomic(
@@ -158,6 +187,8 @@ class DomainTable:
         """Every managed domain on disk; broken ones are logged and skipped."""
         entries = []
         for uuid in sorted(os.listdir(self.domains_path)):
+            if uuid.startswith("."):
+                continue        # a deletion cut short (see sweep_deleted)
             path = os.path.join(self.domains_path, uuid, "config.json")
             if not os.path.isfile(path):
                 continue
@@ -189,3 +220,11 @@ class DomainTable:
             except (XendError, KeyError, TypeError, ValueError) as exc:
                 log.error("ignoring runtime record %s: %s", fname, exc)
         return entries
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
