@@ -27,34 +27,10 @@ import time
 from pathlib import Path
 from typing import Any
 
+from simxend import compile_tree, start_xend
+
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = (1, 16)
-
-
-def compile_tree(tree: Path) -> None:
-    """Byte-compile the code under test once, as an installed package is:
-    with PYTHONDONTWRITEBYTECODE set, every run would compile it again."""
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "xm", "xend",
-                    "xenstore"], cwd=tree, check=True,
-                   stdout=subprocess.DEVNULL)
-
-
-def start_xend(base: Path, tree: Path) -> dict[str, str]:
-    base.mkdir()
-    config = base / "xend-config.sxp"
-    config.write_text(
-        "(hypervisor sim)\n"
-        f"(xend-rpc-socket {base}/xend.sock)\n"
-        f"(xend-pid-file {base}/xend.pid)\n"
-        f"(xend-domains-path {base}/domains)\n"
-        f"(xend-state-path {base}/state)\n"
-        f"(logfile {base}/xend.log)\n(loglevel WARNING)\n"
-        "(sim-host-memory 262144)\n(sim-host-cpus 16)\n")
-    env = dict(os.environ, XEND_CONFIG=str(config),
-               XM_SERVER=f"unix://{base}/xend.sock", PYTHONPATH=str(tree))
-    subprocess.run([sys.executable, "-m", "xend", "start"], env=env,
-                   check=True, cwd=tree)
-    return env
 
 
 def _worker(client_cls: Any, sock: str, call: tuple[Any, ...],

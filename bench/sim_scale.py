@@ -26,33 +26,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from simxend import compile_tree, start_xend
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def compile_tree(tree: Path) -> None:
-    """Byte-compile the code under test once, as an installed package is:
-    with PYTHONDONTWRITEBYTECODE set, every run would compile it again."""
-    subprocess.run([sys.executable, "-m", "compileall", "-q", "xm", "xend",
-                    "xenstore"], cwd=tree, check=True,
-                   stdout=subprocess.DEVNULL)
-
-
-def start_xend(base: Path, tree: Path) -> dict[str, str]:
-    base.mkdir()
-    config = base / "xend-config.sxp"
-    config.write_text(
-        "(hypervisor sim)\n"
-        f"(xend-rpc-socket {base}/xend.sock)\n"
-        f"(xend-pid-file {base}/xend.pid)\n"
-        f"(xend-domains-path {base}/domains)\n"
-        f"(xend-state-path {base}/state)\n"
-        f"(logfile {base}/xend.log)\n(loglevel WARNING)\n"
-        "(sim-host-memory 1048576)\n(sim-host-cpus 16)\n")
-    env = dict(os.environ, XEND_CONFIG=str(config),
-               XM_SERVER=f"unix://{base}/xend.sock", PYTHONPATH=str(tree))
-    subprocess.run([sys.executable, "-m", "xend", "start"], env=env,
-                   check=True, cwd=tree)
-    return env
 
 
 # A PV guest boots from a kernel file that exists (the simulator checks, as
@@ -110,8 +86,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="sim-scale-") as tmp:
         KERNEL = str(Path(tmp) / "vmlinuz-bench")
         Path(KERNEL).write_bytes(b"not a real kernel\n")
-        envs = [start_xend(Path(tmp) / "small", tree),
-                start_xend(Path(tmp) / "large", tree)]
+        envs = [start_xend(Path(tmp) / "small", tree, 1048576),
+                start_xend(Path(tmp) / "large", tree, 1048576)]
         try:
             socks = [e["XM_SERVER"][len("unix://"):] for e in envs]
             clients = [XendClient(s) for s in socks]

@@ -22,29 +22,14 @@ import threading
 import time
 from pathlib import Path
 
+from simxend import start_xend
+
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from xm.client import XendClient  # noqa: E402
 
 DOMAIN_COUNTS = (10, 100, 1000)
-
-
-def start_xend(base: Path) -> dict[str, str]:
-    config = base / "xend-config.sxp"
-    config.write_text(
-        "(hypervisor sim)\n"
-        f"(xend-rpc-socket {base}/xend.sock)\n"
-        f"(xend-pid-file {base}/xend.pid)\n"
-        f"(xend-domains-path {base}/domains)\n"
-        f"(xend-state-path {base}/state)\n"
-        f"(logfile {base}/xend.log)\n(loglevel WARNING)\n"
-        "(sim-host-memory 262144)\n(sim-host-cpus 16)\n")
-    env = dict(os.environ, XEND_CONFIG=str(config),
-               XM_SERVER=f"unix://{base}/xend.sock", PYTHONPATH=str(ROOT))
-    subprocess.run([sys.executable, "-m", "xend", "start"], env=env,
-                   check=True)
-    return env
 
 
 def fill(socket_path: str, upto: int, have: int) -> None:
@@ -92,7 +77,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="xm-bench-") as tmp:
         base = Path(tmp)
-        env = start_xend(base)
+        env = start_xend(base, ROOT)
         sock = f"{base}/xend.sock"
         try:
             floor = time_command([sys.executable, "-c", "pass"], env,
