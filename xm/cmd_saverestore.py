@@ -6,6 +6,10 @@ directory, and passes the open descriptor to xend with the request
 restore from files they may access themselves.  ``save`` passes a
 ``.tmp-<name>.XXXXXX`` file created next to the target, and both paths:
 xend renames it onto the target once the image is complete.
+
+``xm save --xl`` asks for xl's file format (``xl restore`` reads it);
+``xm restore`` takes files of either format, from ``xm save`` or
+``xl save``.
 """
 
 from __future__ import annotations
@@ -19,7 +23,8 @@ from xm.errors import XmFailure
 from xm.progress import Progress
 
 
-def save(xm: XmContext, dom: str, path: str, checkpoint: bool) -> None:
+def save(xm: XmContext, dom: str, path: str, checkpoint: bool,
+         xl: bool = False) -> None:
     target = os.path.abspath(path)
     if os.path.isdir(target):
         raise XmFailure(f"xm save: {target} is a directory")
@@ -32,7 +37,10 @@ def save(xm: XmContext, dom: str, path: str, checkpoint: bool) -> None:
         raise XmFailure(f"xm save: Unable to create file {target}") from None
     try:
         with Progress(f"Saving domain {dom} ...", xm.err, xm.interactive()):
-            xm.call("xend.domain.save", dom, checkpoint, target, temp,
+            # the format only when asked: the default request is the one
+            # every xend understands
+            fmt = ("xl",) if xl else ()
+            xm.call("xend.domain.save", dom, checkpoint, target, temp, *fmt,
                     fds=[fd])
     except (ConnectionFailed, ProtocolError, KeyboardInterrupt):
         # xend may still be saving: it renames the temp file when done,

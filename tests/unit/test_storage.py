@@ -54,7 +54,7 @@ def test_save_header_round_trip():
 
 @pytest.mark.parametrize("data, message", [
     (b"", "signature"),
-    (b"Xen saved domain, xl format\n \0 \r", "written by xl"),
+    (b"Xen saved domain, xl format\n \0 \r", "xl save file: truncated"),
     (b"LinuxGuestRecord\x00\x00", "truncated"),
     (b"LinuxGuestRecord\xff\xff\xff\xff", "bad config length"),
     (b"LinuxGuestRecord\x00\x00\x00\x05{abc}", "unreadable"),
@@ -62,3 +62,18 @@ def test_save_header_round_trip():
 def test_bad_save_files(data, message):
     with pytest.raises(InvalidArgument, match=message):
         saveimage.read_header(io.BytesIO(data))
+
+
+def test_read_saved_tells_the_formats_apart():
+    xm = saveimage.xm_header({"name": "web1"}) + b"IMAGE"
+    xl = saveimage.xl_header({"c_info": {"name": "web1"}}) + b"IMAGE"
+    for data, fmt, config in ((xm, "xm", {"name": "web1"}),
+                              (xl, "xl", {"c_info": {"name": "web1"}})):
+        buf = io.BytesIO(data)
+        saved = saveimage.read_saved(buf)
+        assert (saved.format, saved.config, saved.stream_version) == (
+            fmt, config, 2)
+        assert buf.read() == b"IMAGE"
+    assert xl.startswith(b"Xen saved domain, xl format\n \0 \r")
+    with pytest.raises(InvalidArgument, match="written by xl"):
+        saveimage.read_header(io.BytesIO(xl))

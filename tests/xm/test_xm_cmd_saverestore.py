@@ -42,6 +42,27 @@ def test_save_checkpoint_option_anywhere(xm, fake, tmp_path):
     assert fake.calls[-1][1][:3] == ("guest1", True, str(tmp_path / "g.chk"))
 
 
+def test_save_default_request_names_no_format(xm, fake, tmp_path):
+    """Without --xl the request is the one every xend understands."""
+    xm("save", "guest1", str(tmp_path / "g.chk"))
+    assert len(fake.calls[-1][1]) == 4
+
+
+@pytest.mark.parametrize("argv", [["--xl", "guest1"], ["guest1", "--xl"]])
+def test_save_xl_asks_for_xls_format(xm, fake, tmp_path, argv):
+    r = xm("save", *argv, str(tmp_path / "g.chk"))
+    assert r.status == 0, r.err
+    name, args, fds = fake.calls[-1]
+    assert name == "xend.domain.save" and len(fds) == 1
+    assert args[:3] == ("guest1", False, str(tmp_path / "g.chk"))
+    assert args[4:] == ("xl",)
+
+
+def test_save_help_names_xl(xm):
+    r = xm("save", "--help")
+    assert "--xl" in r.out and "xl's format" in r.out
+
+
 def test_save_unwritable_target_fails_before_any_rpc(xm, fake, tmp_path):
     target = tmp_path / "no" / "such" / "dir"
     r = xm("save", "guest1", str(target))

@@ -9,6 +9,11 @@ so that after a crash :meth:`SaveRestoreMixin.recover` resumes the domain
 unless the image was complete, and removes the partial one.
 ``suspend``/``resume`` use the managed domain's own ``checkpoint.chk``,
 written the same way.
+
+A save file is xm's format (``LinuxGuestRecord``, the default) or, with
+``image_format="xl"``, xl's (see :mod:`.saveimage`); restore reads both, so
+``xm restore`` takes what ``xl save`` wrote and ``xl restore`` what
+``xm save --xl`` wrote.
 """
 
 from __future__ import annotations
@@ -22,10 +27,13 @@ from xend.domains import testhooks
 from xend.domains.base import DomainServiceBase
 from xend.domains.inflight import (TEMP_PREFIX, SaveTarget,
                                    sweep_temp_files, target_from_record)
-from xend.domains.saveimage import read_header, write_header
+from xend.domains.saveimage import (FORMATS, SavedHeader, read_saved,
+                                    xl_header, xm_header)
 from xend.domains.table import CHECKPOINT, DomainEntry
-from xend.errors import InvalidState, StorageError, XendError
+from xend.errors import (InvalidArgument, InvalidState, NotSupported,
+                         StorageError, XendError)
 from xend.model.domconfig import DomainConfig
+from xend.model.libxl_back import checked_config_from_libxl
 from xend.model.libxl_json import to_libxl_json
 
 log = logging.getLogger("xend.domains")
@@ -35,25 +43,29 @@ class SaveRestoreMixin(DomainServiceBase):
 
     def save(self, ref: str | int, stream: BinaryIO,
              checkpoint: bool = False,
-             target: SaveTarget | None = None) -> None:
+             target: SaveTarget | None = None,
+             image_format: str = "xm") -> None:
         """Save into ``stream``; with a ``target`` (the stream is its temp
         file), publish the image by renaming it only once it is complete.
+        ``image_format`` is ``xm`` or ``xl`` (the file ``xl restore``
+        reads).
 
         The save is recorded before the domain is touched, so that a
         restarted xend resumes the domain unless the image was published
         (see :meth:`recover`)."""
-        entry, domid = self.running_domid(ref)
-        self.refuse_dom0(domid, "save")
-        if entry is None:
-            raise XendError(f"Domain '{ref}' has no configuration to save")
-        if getattr(entry.config, "nomigrate", 0):
-            raise XendError("Domain has nomigrate set: it cannot be saved")
+        if image_format not in FORMATS:
+            raise InvalidArgument(f"Invalid save format {image_format!r}: "
+                                  f"expected {' or '.join(FORMATS)}")
+        entry, domid = self.movable(  # type: ignore[attr-defined]
+            ref, "save")
+        header = self._save_header(entry.config, image_format)
         self.journal.begin_save(entry.uuid, entry.name, domid, checkpoint,
                                 target)
         self.quiet.add(domid)
         try:
             testhooks.pause_at("save:journaled")
-            write_header(stream, entry.config.to_dict())
+            stream.write(header)
+            stream.flush()
             testhooks.pause_at("save:header")
             self.hv.save(domid, testhooks.wrap_stream(stream, "save:image"))
             stream.flush()
@@ -77,8 +89,17 @@ class SaveRestoreMixin(DomainServiceBase):
             self.forget(entry)
         testhooks.pause_at("save:finished")
         self._end_record(entry.uuid)
-        log.info("saved domain %s (id %d)%s", entry.name, domid,
-                 " (checkpoint)" if checkpoint else "")
+        log.info("saved domain %s (id %d)%s%s", entry.name, domid,
+                 " (checkpoint)" if checkpoint else "",
+                 " in xl's format" if image_format == "xl" else "")
+
+    def _save_header(self, cfg: DomainConfig, image_format: str) -> bytes:
+        """The save file's header, made before the domain is touched (a
+        config libxl cannot express fails here)."""
+        if image_format == "xl":
+            # what xm create -n --json prints, c_info.domid 0 as xl writes
+            return xl_header(to_libxl_json(cfg, self.hv.host_info().nr_cpus))
+        return xm_header(cfg.to_dict())
 
     def _undo_save(self, uuid: str, domid: int,
                    target: SaveTarget | None) -> None:
@@ -107,6 +128,8 @@ class SaveRestoreMixin(DomainServiceBase):
             uuid = str(record.get("uuid", ""))
             op = str(record.get("op", ""))
             key = str(record.get("key", uuid))
+            if op in ("migrate-in", "migrate-out"):
+                continue        # xend.migrate.service recovers these
             try:
                 if op in ("save", "damaged"):
                     done.append(self._recover_save(record))
@@ -176,8 +199,10 @@ class SaveRestoreMixin(DomainServiceBase):
         """Restore a domain from ``stream``; ``then`` runs once it runs,
         before the journal forgets the restore (resume removes its
         checkpoint there)."""
-        # An image saved before MACs were chosen up front gets them now.
-        cfg = self.with_macs(DomainConfig.from_dict(read_header(stream)))
+        saved = read_saved(stream)
+        # An image saved before MACs were chosen up front gets them now
+        # (an xl file may lack a uuid only if someone wrote it by hand).
+        cfg = self.with_macs(self.with_uuid(restored_config(saved)))
         with self.lifecycle_lock:
             if managed is None:
                 existing = self.table.entries.get(str(cfg.uuid))
@@ -198,7 +223,8 @@ class SaveRestoreMixin(DomainServiceBase):
                 testhooks.pause_at(op + ":started")
                 if then is not None:
                     then()
-        log.info("restored domain %s (id %d)", entry.name, domid)
+        log.info("restored domain %s (id %d)%s", entry.name, domid,
+                 " from an xl save file" if saved.format == "xl" else "")
         return entry.uuid
 
     # -- managed suspend / resume --------------------------------------------
@@ -234,4 +260,15 @@ class SaveRestoreMixin(DomainServiceBase):
                          then=lambda: os.unlink(path))
 
     def saved_config(self, stream: BinaryIO) -> dict[str, Any]:
-        return read_header(stream)
+        """The DomainConfig dict of a save file of either format."""
+        return restored_config(read_saved(stream)).to_dict()
+
+
+def restored_config(saved: SavedHeader) -> DomainConfig:
+    """The config a save file's header describes, checked."""
+    if saved.format != "xl":
+        return DomainConfig.from_dict(saved.config)
+    if saved.stream_version != 2:
+        raise NotSupported("this xl save file holds a legacy (version 1) "
+                           "libxl stream, which only xl restores")
+    return checked_config_from_libxl(saved.config)

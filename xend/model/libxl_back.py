@@ -1,13 +1,25 @@
-"""libxl ``libxl_domain_config`` JSON -> DomainConfig (best effort).
+"""libxl ``libxl_domain_config`` JSON -> DomainConfig: the way back.
+
+The inverse of :func:`xend.model.libxl_json.to_libxl_json` for what it
+writes: ``to_libxl_json(config_from_libxl(to_libxl_json(cfg)))`` is
+``to_libxl_json(cfg)`` (tests/model/test_libxl_back.py).  The model that
+comes back may spell things differently -- the whole kernel command line is
+in ``extra``, a ``tap:aio:`` disk is ``file:`` -- but describes the same
+domain.
 
 Used when xend adopts a running domain it did not start, or whose
-persisted config is gone: libxl keeps the JSON it was created from, and we
-rebuild as much of the model as has a meaning there.  See
-:func:`xend.model.libxl_json.from_libxl_json` for the list.
+persisted config is gone (libxl keeps the JSON it was created from), and
+to restore an ``xl save`` file, whose header carries the JSON xl retrieved
+from libxl.  Such documents also hold every default libxl filled in and
+keys the model has no field for (``max_grant_frames``,
+``device_model_version``, ``vkbs`` ...): those are dropped, and libxl fills
+in the same defaults again when the domain is built from our translation.
+See :func:`xend.model.libxl_json.from_libxl_json` for the list.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from xend.errors import ConfigError
@@ -22,6 +34,7 @@ _ACTIONS = {"destroy": "destroy", "restart": "restart",
             "coredump_destroy": "coredump-destroy",
             "coredump_restart": "coredump-restart",
             "soft_reset": "restart"}
+_MEMKB_DEFAULT = (1 << 64) - 1
 _TSC = {"default": 0, "always_emulate": 1, "native": 2,
         "native_paravirt": 3}
 _TIMER = {"delay_for_missed_ticks": 0, "no_delay_for_missed_ticks": 1,
@@ -33,9 +46,26 @@ def _flag(value: Any) -> int:
 
 
 def config_from_libxl(doc: JSON) -> DomainConfig:
-    """Rebuild a DomainConfig from libxl JSON; ConfigError if unusable."""
+    """Rebuild a DomainConfig from libxl JSON; ConfigError if unusable.
+
+    Not validated: see :func:`checked_config_from_libxl`."""
     if not isinstance(doc, dict):
         raise ConfigError("Invalid libxl domain config: not an object")
+    try:
+        return _convert(doc)
+    except (AttributeError, TypeError, ValueError, OverflowError) as exc:
+        # a member of the wrong JSON type (a list for a struct ...)
+        raise ConfigError(f"Invalid libxl domain config: {exc}") from None
+
+
+def checked_config_from_libxl(doc: JSON) -> DomainConfig:
+    """:func:`config_from_libxl`, with every value checked as strictly as
+    a managed domain's file (types too): for documents from outside, such
+    as the header of an ``xl save`` file."""
+    return DomainConfig.from_dict(config_from_libxl(doc).to_dict())
+
+
+def _convert(doc: JSON) -> DomainConfig:
     c = doc.get("c_info") or {}
     b = doc.get("b_info") or {}
     if not c.get("name"):
@@ -50,11 +80,11 @@ def config_from_libxl(doc: JSON) -> DomainConfig:
         kw["hap"] = 0
     if c.get("oos") == "False":
         kw["oos"] = 0
-    target = b.get("target_memkb")
-    maxmem = b.get("max_memkb")
-    if isinstance(target, int) and target > 0:
+    target = _memkb(b.get("target_memkb"))
+    maxmem = _memkb(b.get("max_memkb"))
+    if target is not None:
         kw["memory"] = target // 1024
-    if isinstance(maxmem, int) and maxmem > 0:
+    if maxmem is not None:
         if maxmem // 1024 != kw.get("memory", maxmem // 1024):
             kw["maxmem"] = maxmem // 1024
         kw.setdefault("memory", maxmem // 1024)
@@ -65,10 +95,9 @@ def config_from_libxl(doc: JSON) -> DomainConfig:
         kw["vcpus"] = vcpus
         if isinstance(max_vcpus, int) and max_vcpus > vcpus:
             kw["maxvcpus"] = max_vcpus
-    affinity = b.get("vcpu_hard_affinity")
-    if isinstance(affinity, list) and affinity:
-        specs = [",".join(str(c) for c in cpus) for cpus in affinity]
-        kw["cpus"] = specs[0] if len(set(specs)) == 1 else tuple(specs)
+    cpus = _cpus(b)
+    if cpus is not None:
+        kw["cpus"] = cpus
     sched = b.get("sched_params") or {}
     if "weight" in sched:
         kw["cpu_weight"] = sched["weight"]
@@ -76,8 +105,9 @@ def config_from_libxl(doc: JSON) -> DomainConfig:
         kw["cpu_cap"] = sched["cap"]
     if b.get("tsc_mode") in _TSC:
         kw["tsc_mode"] = _TSC[b["tsc_mode"]]
-    if b.get("shadow_memkb"):
-        kw["shadow_memory"] = b["shadow_memkb"] // 1024
+    shadow = _memkb(b.get("shadow_memkb"))
+    if shadow is not None:
+        kw["shadow_memory"] = shadow // 1024
     if b.get("localtime") == "True":
         kw["localtime"] = True
     if b.get("disable_migrate") == "True":
@@ -93,12 +123,24 @@ def config_from_libxl(doc: JSON) -> DomainConfig:
     args = b.get("bootloader_args") or pv.get("bootloader_args")
     if args:
         kw["bootargs"] = " ".join(args)
+    platform = _common_platform(b)
     if builder == "hvm":
-        kw["platform"] = _platform(b)
+        platform.update(_platform(b))
         if b.get("device_model_stubdomain") == "True":
-            kw["platform"]["device_model"] = "stubdom-dm"
+            platform["device_model"] = "stubdom-dm"
         if not kw.get("kernel"):
             kw["kernel"] = "hvmloader"
+        firmware = (b.get("type.hvm") or {}).get("firmware")
+        if isinstance(firmware, str) and firmware:
+            kw["loader"] = firmware
+    if platform:
+        kw["platform"] = platform
+    ioports = b.get("ioports")
+    if isinstance(ioports, list):
+        kw["ioports"] = tuple(_ioport(r) for r in ioports)
+    irqs = b.get("irqs")
+    if isinstance(irqs, list):
+        kw["irq"] = tuple(int(i) for i in irqs)
     for key in ("on_poweroff", "on_reboot", "on_crash"):
         # libxl omits its default, destroy
         kw[key] = _ACTIONS.get(doc.get(key, "destroy"), "destroy")
@@ -106,10 +148,54 @@ def config_from_libxl(doc: JSON) -> DomainConfig:
     kw["vifs"] = tuple(_nic(n) for n in doc.get("nics") or ())
     kw["pci"] = tuple(_pci(p) for p in doc.get("pcidevs") or ())
     kw["vfbs"] = tuple(_vfb(v) for v in doc.get("vfbs") or ())
-    try:
-        return DomainConfig(**kw)
-    except TypeError as exc:
-        raise ConfigError(f"Invalid libxl domain config: {exc}") from None
+    return DomainConfig(**kw)
+
+
+def _cpus(b: JSON) -> str | tuple[str, ...] | None:
+    """``cpus`` from the hard affinity: one string when every vcpu has the
+    same, unless xl's "per-vcpu list" sign (NUMA placement off) says the
+    config listed them one by one."""
+    affinity = b.get("vcpu_hard_affinity")
+    if not isinstance(affinity, list) or not affinity:
+        return None
+    specs = [",".join(str(c) for c in cpus) for cpus in affinity]
+    if len(set(specs)) == 1 and b.get("numa_placement") != "False":
+        return specs[0]
+    return tuple(specs)
+
+
+def _ioport(r: Any) -> str:
+    first, number = int(r.get("first", 0)), int(r.get("number", 1))
+    if number == 1:
+        return f"{first:x}"
+    return f"{first:x}-{first + number - 1:x}"
+
+
+def _memkb(value: Any) -> int | None:
+    """A size in KiB that is set: not 0 and not libxl's "default" marker
+    (LIBXL_MEMKB_DEFAULT, ~0, which a document may spell as -1)."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    if value <= 0 or value >= _MEMKB_DEFAULT:
+        return None
+    return value
+
+
+def _signed32(value: int) -> int:
+    # to_libxl_json writes a negative offset as its uint32 form
+    return value - (1 << 32) if value > 0x7FFFFFFF else value
+
+
+def _common_platform(b: JSON) -> dict[str, Any]:
+    """Platform options to_libxl_json writes for every builder."""
+    p: dict[str, Any] = {}
+    video = _memkb(b.get("video_memkb"))
+    if video is not None:
+        p["videoram"] = video // 1024
+    offset = b.get("rtc_timeoffset")
+    if isinstance(offset, int) and offset:
+        p["rtc_timeoffset"] = _signed32(offset)
+    return p
 
 
 def _platform(b: JSON) -> dict[str, Any]:
@@ -123,10 +209,6 @@ def _platform(b: JSON) -> dict[str, Any]:
         p["timer_mode"] = _TIMER[b["timer_mode"]]
     if "nested_hvm" in b:
         p["nestedhvm"] = _flag(b["nested_hvm"])
-    if b.get("video_memkb"):
-        p["videoram"] = b["video_memkb"] // 1024
-    if b.get("rtc_timeoffset"):
-        p["rtc_timeoffset"] = b["rtc_timeoffset"]
     for key in ("pae", "viridian", "hpet", "vpt_align", "nographic", "usb",
                 "xen_platform_pci"):
         if key in h:
@@ -134,6 +216,10 @@ def _platform(b: JSON) -> dict[str, Any]:
     for key in ("serial", "boot", "usbdevice", "soundhw", "keymap"):
         if isinstance(h.get(key), str):
             p[key] = h[key]
+    if "gfx_passthru" in h:
+        kind = h.get("gfx_passthru_kind")
+        p["gfx_passthru"] = (kind if isinstance(kind, str) and kind
+                             else _flag(h["gfx_passthru"]))
     kind = (h.get("vga") or {}).get("kind")
     if kind in ("std", "cirrus"):
         p["stdvga"] = 1 if kind == "std" else 0
@@ -174,7 +260,7 @@ def _backend(d: JSON) -> str | None:
 def _disk(d: JSON) -> DiskSpec:
     path = d.get("pdev_path") or ""
     fmt = d.get("format", "raw")
-    script = d.get("script") or ""
+    script = os.path.basename(str(d.get("script") or ""))
     if script.startswith("block-"):
         uname = f"{script[len('block-'):]}:{path}"
     elif not path:
@@ -196,13 +282,22 @@ def _nic(n: JSON) -> VifSpec:
         n.get("nictype", ""))
     rate = None
     if n.get("rate_bytes_per_interval") and n.get("rate_interval_usecs"):
-        usecs = int(n["rate_interval_usecs"])
-        per_sec = int(n["rate_bytes_per_interval"]) * 1000000 // usecs
-        rate = f"{per_sec}B/s@{usecs}us"
+        rate = rate_text(int(n["rate_bytes_per_interval"]),
+                         int(n["rate_interval_usecs"]))
     return VifSpec(mac=n.get("mac"), bridge=n.get("bridge"), ip=n.get("ip"),
                    script=n.get("script"), type=nictype,
                    vifname=n.get("ifname"), rate=rate, model=n.get("model"),
                    backend=_backend(n))
+
+
+def rate_text(per_interval: int, usecs: int) -> str:
+    """An xm vif rate that parses back to *per_interval* bytes every
+    *usecs* µs (exactly, for intervals up to a second): ``62500, 50000``
+    -> ``1250000B/s@50000us``."""
+    # rounded up: parse_vif_rate rounds down, and within one interval of a
+    # second or less, rounding up then down gives the bytes back
+    per_sec = -(-per_interval * 1000000 // usecs)
+    return f"{per_sec}B/s@{usecs}us"
 
 
 def _pci(p: JSON) -> PciSpec:

@@ -285,13 +285,18 @@ def _pci(cfg: DomainConfig, pci: PciSpec) -> JSON:
 def from_libxl_json(doc: JSON) -> DomainConfig:
     """A DomainConfig rebuilt from a ``libxl_domain_config`` document.
 
-    Best effort, for domains xend did not start (or whose config was lost):
-    name, uuid, type, memory, vcpus and affinity, scheduler weight/cap,
-    kernel/ramdisk/cmdline (all of it lands in ``extra``), bootloader,
-    on_* actions, pool, disks (``phy:`` for ``/dev`` paths, ``file:`` for
-    raw files, ``tap:<format>:`` otherwise), nics, PCI devices, and the
-    common HVM options (boot, serial, vnc, sdl, stdvga, acpi, apic, pae …).
-    Anything else is dropped.
+    The inverse of :func:`to_libxl_json` for everything it writes (see
+    :mod:`xend.model.libxl_back`), for domains xend did not start (or whose
+    config was lost) and for ``xl save`` files: name, uuid, type, pool,
+    hap/oos, memory, maxmem, vcpus, maxvcpus and affinity, scheduler
+    weight/cap, tsc_mode, shadow memory, localtime, nomigrate,
+    kernel/ramdisk/cmdline (all of it lands in ``extra``), bootloader and
+    its args, on_* actions, ioports, irqs, disks (``phy:`` for ``/dev``
+    paths, ``file:`` for raw files, ``tap:<format>:`` otherwise), nics
+    (mac, bridge, ip, script, type, vifname, rate, model, backend), PCI
+    devices, vfbs, and the HVM options (firmware, boot, serial, vnc, sdl,
+    stdvga, acpi, apic, pae, timer_mode, videoram …).  Anything else is
+    dropped.  Not validated.
     """
     from xend.model.libxl_back import config_from_libxl
     return config_from_libxl(doc)
