@@ -90,6 +90,7 @@ int libxl_xen_console_read_line(libxl_ctx *ctx, libxl_xen_console_reader *cr,
                                 char **line_r);
 void libxl_xen_console_read_finish(libxl_ctx *ctx,
                                    libxl_xen_console_reader *cr);
+int libxl_send_debug_keys(libxl_ctx *ctx, char *keys);
 
 /* domains: query */
 libxl_dominfo *libxl_list_domain(libxl_ctx *ctx, int *nb_domain_out);
@@ -132,6 +133,9 @@ int libxl_domain_suspend(libxl_ctx *ctx, uint32_t domid, int fd, int flags,
                          const libxl_asyncop_how *ao_how);
 int libxl_domain_resume(libxl_ctx *ctx, uint32_t domid, int suspend_cancel,
                         const libxl_asyncop_how *ao_how);
+int libxl_domain_core_dump(libxl_ctx *ctx, uint32_t domid,
+                           const char *filename,
+                           const libxl_asyncop_how *ao_how);
 
 /* memory, vcpus, scheduling */
 int libxl_set_memory_target(libxl_ctx *ctx, uint32_t domid,

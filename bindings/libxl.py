@@ -72,6 +72,13 @@ class Libxl(DeviceOps, EventOps, Context):
             self.lib.libxl_xen_console_read_finish(self.ctx, reader)
         return b"".join(chunks).decode(errors="replace")
 
+    def send_debug_keys(self, keys: str) -> None:
+        """Press ``keys`` on Xen's console (``xl debug-keys``)."""
+        # libxl takes a non-const char *: hand it a buffer of its own.
+        buf = self.ffi.new("char[]", keys.encode("ascii"))
+        check(self.lib.libxl_send_debug_keys(self.ctx, buf),
+              "libxl_send_debug_keys")
+
     # -- domains: query ------------------------------------------------
     def list_domains(self) -> list[JSON]:
         """libxl_dominfo of every domain, as dicts."""
@@ -221,6 +228,14 @@ class Libxl(DeviceOps, EventOps, Context):
         check(self.lib.libxl_domain_resume(self.ctx, domid,
                                            int(suspend_cancel), self.ffi.NULL),
               "libxl_domain_resume", domid)
+
+    def core_dump(self, domid: int, filename: str) -> None:
+        """libxl_domain_core_dump: an ELF core of the domain at
+        ``filename`` (created or truncated, mode 0600; not paused)."""
+        check(self.lib.libxl_domain_core_dump(self.ctx, domid,
+                                              filename.encode(),
+                                              self.ffi.NULL),
+              "libxl_domain_core_dump", domid)
 
     # -- memory, vcpus, scheduling -------------------------------------
     def set_memory_target(self, domid: int, target_kb: int,

@@ -1,4 +1,4 @@
-"""Host commands: ``xm info``, ``xm dmesg`` and ``xm log``."""
+"""Host commands: ``xm info``, ``xm dmesg``, ``xm log``, ``xm debug-keys``."""
 
 from __future__ import annotations
 
@@ -51,3 +51,7 @@ def dmesg(xm: XmContext, clear: bool) -> None:
 
 def log(xm: XmContext) -> None:
     xm.echo(str(xm.call("xend.node.log")))
+
+
+def debug_keys(xm: XmContext, keys: str) -> None:
+    xm.call("xend.node.send_debug_keys", keys)

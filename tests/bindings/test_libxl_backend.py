@@ -152,6 +152,13 @@ class FakeLibxl:
     def pause(self, domid: int) -> None:
         self._call("pause", domid)
 
+    def send_debug_keys(self, keys: str) -> None:
+        self._call("send_debug_keys", keys)
+
+    def core_dump(self, domid: int, filename: str) -> None:
+        self._call("core_dump", domid, filename)
+        Path(filename).write_bytes(b"\x7fELF")
+
 
 @pytest.fixture
 def fake() -> FakeLibxl:
@@ -242,6 +249,24 @@ def test_save_keeps_the_file_object_in_step(
         stream.write(b"!")
     assert path.read_bytes() == b"HEADERLibxlFmt-stream!"
     assert fake.calls == [("suspend", 5, True)]
+
+
+def test_save_reports_what_it_knows(hv: LibxlHypervisor, fake: FakeLibxl,
+                                    tmp_path: Path) -> None:
+    calls: list[dict[str, int]] = []
+    with open(tmp_path / "img", "wb") as stream:
+        stream.write(b"HEADER")
+        hv.save(5, stream, live=True, progress=calls.append)
+    assert calls == [{"sent": len(b"LibxlFmt-stream"),
+                      "total": len(b"LibxlFmt-stream"), "iteration": 0,
+                      "dirty": 0, "pages": 0}]
+    read, write = os.pipe()
+    with os.fdopen(read, "rb") as incoming, \
+            os.fdopen(write, "wb") as outgoing:
+        hv.save(5, outgoing, progress=calls.append)
+        outgoing.flush()
+        assert os.read(incoming.fileno(), 100) == b"LibxlFmt-stream"
+    assert len(calls) == 1          # a pipe: the size is not known
 
 
 def test_restore_reads_from_the_logical_position(
@@ -465,3 +490,54 @@ def test_missing_domain_sched_and_memory_target_above_max(
     fake.set_memory_target = invalid        # type: ignore[attr-defined]
     with pytest.raises(xe.InvalidArgument, match="above the domain's maxmem"):
         hv.set_memory_target(5, 1 << 20)
+
+
+def test_debug_keys_are_checked_before_libxl(hv: LibxlHypervisor,
+                                             fake: FakeLibxl) -> None:
+    for keys in ("", "h q", "\u00e9"):
+        with pytest.raises(xe.InvalidArgument):
+            hv.send_debug_keys(keys)
+    assert fake.calls == []
+    hv.send_debug_keys("hq")
+    assert fake.calls == [("send_debug_keys", "hq")]
+
+
+def test_core_dump_checks_dom0_and_disk_room_first(
+        hv: LibxlHypervisor, fake: FakeLibxl, tmp_path: Path) -> None:
+    with pytest.raises(xe.InvalidArgument, match="Domain-0"):
+        hv.core_dump(0, str(tmp_path / "dom0.core"))
+    fake.dominfo[5]["current_memkb"] = 256 * 1024
+    hv.core_dump(5, str(tmp_path / "g.core"))
+    assert fake.calls[-1] == ("core_dump", 5, str(tmp_path / "g.core"))
+    # A file system with less room than the guest's memory: refused
+    # before libxl writes anything.
+    st = os.statvfs(tmp_path)
+    fake.dominfo[5]["current_memkb"] = (st.f_bfree * st.f_frsize) // 1024 + 1
+    fake.calls.clear()
+    with pytest.raises(xe.StorageError, match="not enough disk space"):
+        hv.core_dump(5, str(tmp_path / "big.core"))
+    assert fake.calls == [] and not (tmp_path / "big.core").exists()
+
+
+def test_core_dump_of_a_vanished_domain_is_domain_not_found(
+        hv: LibxlHypervisor, fake: FakeLibxl, tmp_path: Path) -> None:
+    with pytest.raises(xe.DomainNotFound):
+        hv.core_dump(4242, str(tmp_path / "x.core"))
+    fake.dominfo[5]["cpu_time"] = 10**9
+    fake.fail["core_dump"] = error_for(-3, "libxl_domain_core_dump", 5)
+    with pytest.raises(xe.HypervisorError):
+        hv.core_dump(5, str(tmp_path / "y.core"))
+
+
+def test_core_dump_of_a_pv_domain_that_never_ran_says_so(
+        hv: LibxlHypervisor, fake: FakeLibxl, tmp_path: Path) -> None:
+    """libxc cannot walk the memory map of a PV domain whose kernel never
+    ran (ERROR_FAIL): the error says why; an HVM domain's failure stays
+    libxl's."""
+    fake.fail["core_dump"] = error_for(-3, "libxl_domain_core_dump", 5)
+    fake.dominfo[5].update(cpu_time=0, domain_type="pv")
+    with pytest.raises(xe.InvalidState, match="never run"):
+        hv.core_dump(5, str(tmp_path / "p.core"))
+    fake.dominfo[5].update(domain_type="hvm")
+    with pytest.raises(xe.HypervisorError):
+        hv.core_dump(5, str(tmp_path / "h.core"))

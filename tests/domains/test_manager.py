@@ -28,7 +28,9 @@ class Daemon:
                                 host_memory_mib=4096,
                                 guest_shutdown_delay=0.01)
         self.table = DomainTable(str(base / "domains"), str(base / "state"))
-        self.m = DomainManager(self.hv, self.table)
+        self.dump_path = base / "dump"
+        self.m = DomainManager(self.hv, self.table,
+                               dump_path=str(self.dump_path))
         self.pending = self.m.attach()
         self.events: list[DomainEvent] = []
         self.hv.watch_events(self._on_event)
@@ -130,6 +132,10 @@ def test_crash_uses_on_crash(daemon: Daemon, action, survives):
         daemon.wait(lambda: domid_of(daemon, "c") not in (None, old))
     else:
         daemon.wait(lambda: not _exists(daemon, "c"))
+    # coredump-*: the core of the crashed domain, under its name.
+    cores = sorted((daemon.dump_path / "c").glob(f"*-c.{old}.core")) \
+        if action.startswith("coredump-") else []
+    assert len(cores) == (1 if action.startswith("coredump-") else 0)
 
 
 def test_halt_ignores_on_poweroff(daemon: Daemon):

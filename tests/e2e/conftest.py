@@ -40,6 +40,7 @@ class XendEnv:
             "xend-pid-file": str(base / "run" / "xend.pid"),
             "xend-domains-path": str(base / "domains"),
             "xend-state-path": str(base / "state"),
+            "xend-dump-path": str(base / "dump"),
             "logfile": str(self.logfile),
             "sim-host-memory": 4096,
             "sim-host-cpus": 4,

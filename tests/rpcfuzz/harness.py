@@ -79,7 +79,8 @@ class FuzzDaemon:
                                 guest_shutdown_delay=0.0)
         table = DomainTable(str(self.base / "domains"),
                             str(self.base / "state"))
-        self.manager = DomainManager(self.hv, table)
+        self.manager = DomainManager(self.hv, table,
+                                     dump_path=str(self.base / "dump"))
         self.manager.attach()
         self.hv.watch_events(self._on_event)
         registry = build_registry(self.manager,

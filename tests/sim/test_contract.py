@@ -7,6 +7,8 @@ the simulator everywhere and against libxl in the Xen lab.
 
 from __future__ import annotations
 
+import stat
+import struct
 import time
 from pathlib import Path
 
@@ -17,6 +19,8 @@ from sim_helpers import (GUEST_TIMEOUT, HVM_GUESTS, EventRecorder,
 from xend.errors import (DomainExists, DomainNotFound, HypervisorError,
                          InvalidArgument, InvalidState, NotEnoughMemory)
 from xend.hv.base import Hypervisor
+from xend.hv.sim.coredump import (XC_CORE_MAGIC, XEN_ELFNOTE_DUMPCORE_HEADER,
+                                  XEN_ELFNOTE_DUMPCORE_NONE, elf_notes)
 
 MiB = 1024
 
@@ -472,3 +476,59 @@ def test_absurd_sizes_and_counts_are_refused(hv: Hypervisor) -> None:
         with pytest.raises(InvalidArgument):
             hv.create(config)
     assert {d.domid for d in hv.list_domains()} == before
+
+
+# -- debug keys and core dumps -----------------------------------------------
+def test_debug_key_h_lists_the_handlers_in_dmesg(hv: Hypervisor) -> None:
+    hv.dmesg(clear=True)
+    hv.send_debug_keys("h")
+    text = hv.dmesg()
+    assert "(XEN) 'h' pressed -> showing installed handlers\n" in text
+    assert " key 'h' (ascii '68') => show this message\n" in text
+    assert " key 'q' (ascii '71') => dump domain (and guest debug) info\n" \
+        in text
+
+
+def test_debug_keys_that_can_do_nothing_are_refused(hv: Hypervisor) -> None:
+    for keys in ("", "h q", "\n", "h\u00e9"):
+        with pytest.raises(InvalidArgument):
+            hv.send_debug_keys(keys)
+
+
+def test_core_dump_writes_an_elf_core(hv: Hypervisor, tmp_path: Path) -> None:
+    # 128 MiB: Debian's PV kernel alone spans ~75 MiB of a guest's memory.
+    # Booted: a PV kernel sets up the memory map the dump walks.
+    domid = running(hv, mem_mib=128, vcpus=1)
+    hv.pause(domid)
+    path = tmp_path / "guest.core"
+    hv.core_dump(domid, str(path))
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    notes = {(owner, kind): desc
+             for owner, kind, desc in elf_notes(path.read_bytes())}
+    assert ("Xen", XEN_ELFNOTE_DUMPCORE_NONE) in notes
+    magic, nr_vcpus, _, page_size = struct.unpack_from(
+        "<QQQQ", notes[("Xen", XEN_ELFNOTE_DUMPCORE_HEADER)])
+    assert (magic, nr_vcpus, page_size) == (XC_CORE_MAGIC, 1, 4096)
+    # The backend does not pause or unpause: the caller decides.
+    assert hv.domain_info(domid).paused
+    hv.unpause(domid)
+    assert not hv.domain_info(domid).paused
+
+
+def test_core_dump_of_a_pv_domain_that_never_ran_is_refused(
+        hv: Hypervisor, tmp_path: Path) -> None:
+    domid = hv.create(pv_config(mem_mib=128, vcpus=1))
+    path = tmp_path / "never-ran.core"
+    with pytest.raises(InvalidState, match="never run"):
+        hv.core_dump(domid, str(path))
+    info = hv.domain_info(domid)
+    assert info.paused and not info.shutdown, info
+
+
+def test_core_dump_refusals(hv: Hypervisor, tmp_path: Path) -> None:
+    with pytest.raises(InvalidArgument):
+        hv.core_dump(0, str(tmp_path / "dom0.core"))
+    with pytest.raises(DomainNotFound):
+        hv.core_dump(4242, str(tmp_path / "none.core"))
+    assert not (tmp_path / "dom0.core").exists()
+    assert not (tmp_path / "none.core").exists()

@@ -44,6 +44,11 @@ GOLDEN = [
     ("reboot -a",
      '{"method": "xend.domain.shutdown", "params": ["guest1", "reboot"]}'),
     ("dmesg -c", '{"method": "xend.node.dmesg.clear", "params": []}'),
+    ("debug-keys hq",
+     '{"method": "xend.node.send_debug_keys", "params": ["hq"]}'),
+    ("dump-core -L guest1 /tmp/g.core",
+     '{"method": "xend.domain.dump", "params": ["guest1", "/tmp/g.core", '
+     'true, false, false]}'),
     ("block-attach guest1 phy:/dev/vg/x xvdb w",
      '{"method": "xend.domain.device_create", "params": ["guest1", "vbd", '
      '{"uname": "phy:/dev/vg/x", "dev": "xvdb", "mode": "w"}]}'),

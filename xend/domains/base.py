@@ -27,16 +27,22 @@ log = logging.getLogger("xend.domains")
 
 DOM0_ID = 0
 DOM0_NAME = "Domain-0"
+DEFAULT_DUMP_PATH = "/var/xen/dump"     # xm dump-core's directory (4.4)
 
 
 class DomainServiceBase:
     """State every domain operation needs."""
 
     def __init__(self, hv: Hypervisor, table: DomainTable, *,
-                 dom0_min_mem: int = 0) -> None:
+                 dom0_min_mem: int = 0,
+                 dump_path: str = DEFAULT_DUMP_PATH) -> None:
         self.hv = hv
         self.table = table
         self.dom0_min_mem = dom0_min_mem
+        self.dump_path = dump_path
+        # Domains paused with xm pause ("paused by admin" in xm domstate,
+        # as 4.4's pause flag): cleared by xm unpause and by their death.
+        self.admin_paused: set[int] = set()
         # Serialises operations that create domains or change names, so that
         # two concurrent creates can never both pass the uniqueness check.
         self.lifecycle_lock = threading.RLock()

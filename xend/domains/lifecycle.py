@@ -223,11 +223,13 @@ class LifecycleMixin(DomainServiceBase):
         _, domid = self.running_domid(ref)
         self.refuse_dom0(domid, "pause")
         self.hv.pause(domid)
+        self.admin_paused.add(domid)
 
     def unpause(self, ref: str | int) -> None:
         _, domid = self.running_domid(ref)
         self.refuse_dom0(domid, "unpause")
         self.hv.unpause(domid)
+        self.admin_paused.discard(domid)
 
     def rename(self, ref: str | int, name: str) -> None:
         from xend.errors import ConfigError

@@ -8,8 +8,9 @@ reason picks the action from the domain's configuration:
 * ``restart``: destroy it and start it again from its configuration;
 * ``rename-restart``: keep the dead domain under a new name, start a new one;
 * ``preserve``: leave it as it is, shut down;
-* ``coredump-destroy`` / ``coredump-restart``: as destroy / restart (core
-  dumps are not written by this version; logged).
+* ``coredump-destroy`` / ``coredump-restart``: dump the core to the dump
+  directory (as ``xm dump-core`` without a file name), then destroy /
+  restart; a failed dump is logged and the action goes on, as in xl.
 
 A domain restarted more than ``RESTART_BURST`` times within
 ``RESTART_WINDOW`` seconds is destroyed instead ("restarting too fast").
@@ -58,6 +59,7 @@ class PolicyMixin(DomainServiceBase):
             self.quiet.discard(event.domid)
             self.halting.discard(event.domid)
             self.kept.discard(event.domid)
+            self.admin_paused.discard(event.domid)
             if entry is not None and entry.domid == event.domid:
                 log.info("domain %s (id %d) died", entry.name, event.domid)
                 self.forget(entry)
@@ -90,8 +92,8 @@ class PolicyMixin(DomainServiceBase):
             self.kept.add(domid)
             return
         if action.startswith("coredump-"):
-            log.warning("core dumps are not supported; %s of %s done "
-                        "without one", action, entry.name)
+            self.dump_core_after_shutdown(  # type: ignore[attr-defined]
+                domid, entry.name)
             action = action[len("coredump-"):]
         restart = action in ("restart", "rename-restart")
         if restart and self._too_fast(entry):

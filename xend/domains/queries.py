@@ -13,9 +13,9 @@ import time
 from typing import Any
 
 from xend.domains.base import DOM0_ID, DOM0_NAME, DomainServiceBase
-from xend.domains.records import STATE_FILTERS, build_record, matches_state
+from xend.domains.records import build_record, matches_state
 from xend.domains.table import DomainEntry
-from xend.errors import DomainNotFound, InvalidArgument
+from xend.errors import DomainNotFound
 from xend.hv.base import DomainInfo
 
 XEND_CONFIG_FORMAT = 4
@@ -28,6 +28,9 @@ class QueriesMixin(DomainServiceBase):
         suspended = entry is not None and info is None and \
             self.suspended(entry)  # type: ignore[attr-defined]
         rec = build_record(entry, info, suspended, now)
+        # 4.4's pause flag: xm domstate says "paused by admin".
+        rec["paused_by_admin"] = info is not None and info.paused and \
+            info.domid in self.admin_paused
         if full:
             rec.update(self._full_fields(entry, info, rec))
         return rec
@@ -52,10 +55,9 @@ class QueriesMixin(DomainServiceBase):
 
     def list_records(self, state: str = "all",
                      full: bool = False) -> list[dict[str, Any]]:
-        if state not in STATE_FILTERS:
-            raise InvalidArgument(
-                f"Invalid state '{state}' (use one of: "
-                f"{', '.join(STATE_FILTERS)})")
+        """Every domain, sorted by name, whose Xen-API power state is
+        ``state`` (any case; see :func:`matches_state`)."""
+        state = state.lower()
         infos = {i.domid: i for i in self.hv.list_domains()}
         now = time.time()       # one clock for every record's uptime
         records = []

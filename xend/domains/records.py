@@ -16,6 +16,7 @@ from xend.hv.base import DomainInfo
 HALTED, PAUSED, RUNNING, SUSPENDED, SHUTTINGDOWN, CRASHED, UNKNOWN = range(7)
 POWER_STATE_NAMES = ("halted", "paused", "running", "suspended",
                      "shuttingdown", "crashed", "unknown")
+# What xm list --state takes (4.4's names); any other name matches nothing.
 STATE_FILTERS = ("all", "running", "paused", "halted", "suspended",
                  "crashed", "unknown")
 
@@ -94,7 +95,13 @@ def build_record(entry: DomainEntry | None, info: DomainInfo | None,
 
 
 def matches_state(record: dict[str, Any], state: str) -> bool:
-    """``xm list --state`` semantics (Xen-API power states)."""
+    """``xm list --state`` semantics, as 4.4's ``XendDomain.list``: the
+    record's Xen-API power state name equals ``state`` (lower case).  4.4
+    named a shutting-down domain ``Halted`` too, so ``halted`` matches
+    both; a name that is no power state (``shuttingdown`` included)
+    matches nothing, and the list is empty, as in 4.4."""
     if state == "all":
         return True
-    return bool(record["power_state"] == state)
+    if state == "halted":
+        return record["status"] in (HALTED, SHUTTINGDOWN)
+    return state != "shuttingdown" and bool(record["power_state"] == state)

@@ -27,6 +27,7 @@ class Domain:
     mem_mb: int
     vcpus: int
     state: str       # xl's six flags, e.g. "-b----"; r b p s c d
+    cpu_time: float = 0.0   # seconds (xl list's Time(s))
 
     @property
     def paused(self) -> bool:
@@ -50,7 +51,7 @@ def list_domains() -> dict[str, Domain]:
             continue
         # Name may not contain spaces in xl; the last five columns are fixed.
         name, domid, mem, vcpus, state = parts[0], parts[1], parts[2], parts[3], parts[4]
-        doms[name] = Domain(name, int(domid), int(mem), int(vcpus), state)
+        doms[name] = Domain(name, int(domid), int(mem), int(vcpus), state, float(parts[5]))
     return doms
 
 

@@ -77,6 +77,9 @@ class DomainState:
     video_kb: int = 0           # HVM video RAM, outside memory/target
     pause_count: int = 1        # a new domain starts paused
     booted: bool = False        # the guest has run (PV drivers are up)
+    # The guest's memory map is set up (its kernel ran, or a restore
+    # brought it): what a core dump walks (see xend.hv.dumpable).
+    memory_map: bool = False
     shutdown_reason: str | None = None
     start_time: float | None = None
     vcpu_time_ns: list[int] = field(default_factory=list)
@@ -140,6 +143,8 @@ class DomainState:
         dom = cls(**data)
         if not dom.avail:           # state written before ``avail`` existed
             dom.avail = list(dom.online)
+        if "memory_map" not in data:    # nor before ``memory_map``
+            dom.memory_map = dom.booted or sum(dom.vcpu_time_ns) > 0
         dom.pending = PendingReaction(**pending) if pending else None
         return dom
 
