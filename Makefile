@@ -3,7 +3,7 @@
 
 PYTHON ?= python3
 
-.PHONY: run test lab lab-shell lab-image
+.PHONY: run test man lab lab-shell lab-image
 
 # Install xend/xm, start xend (simulated hypervisor unless this is a Xen
 # dom0), create the example domain and show `xm list`.  As root.
@@ -13,6 +13,11 @@ run:
 # Install what the tests need and run them (CI runs exactly this).
 test:
 	scripts/run-tests.sh
+
+# The man pages (xm.1, xend.8, xmdomain.cfg.5, xend-config.sxp.5,
+# xendomains.8), generated from the command table and config schemas.
+man:
+	$(PYTHON) -m xm.manpages build/man
 
 # End-to-end suite on a real Xen 4.17 host (Debian dom0 under QEMU/TCG).
 # Report: $(LAB_REPORT) (default lab-report.json); see tests/lab/README.md.

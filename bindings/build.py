@@ -10,9 +10,10 @@ compiles the cffi API-mode extension against the installed ``libxl.h``
 ``bindings._libxl_cffi`` either way.
 
 This file also works as a setuptools ``cffi_modules`` entry,
-``cffi_modules = bindings/build.py:ffibuilder``; setuptools executes the
-file outside the package, which is why it loads ``_cdef.py`` and
-``_shim.py`` by path.
+``cffi_modules = bindings/build.py:ffibuilder`` (what setup.py does, where
+libxl.h is installed); setuptools executes the file outside the package,
+which is why it loads ``_cdef.py`` and ``_shim.py`` by path, and then the
+headers are looked for in ``$XEND_LIBXL_INCLUDE`` (default /usr/include).
 
 Every ``#define LIBXL_HAVE_*`` found in the headers becomes an entry of
 the runtime table ``xend_features``, so the same sources build unchanged
@@ -93,6 +94,8 @@ def ffibuilder(include_dir: str | os.PathLike[str] | None = None) -> Any:
 
     cdef = _load_data_module("_cdef")
     shim = _load_data_module("_shim")
+    # setup.py calls this without arguments: $XEND_LIBXL_INCLUDE says where.
+    include_dir = include_dir or os.environ.get("XEND_LIBXL_INCLUDE") or None
     inc = Path(include_dir) if include_dir else DEFAULT_INCLUDE_DIR
     version = libxl_build_version().replace("\\", "").replace('"', "")
     features = "\n".join(

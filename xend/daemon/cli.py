@@ -20,7 +20,22 @@ from xend.errors import XendError
 if TYPE_CHECKING:
     from xend.daemon.config import XendConfig
 
-USAGE = "Usage: xend {start|stop|restart|status|reload|foreground}"
+# The commands, for the usage line and xend(8).
+ACTIONS: tuple[tuple[str, str], ...] = (
+    ("start", "Start xend in the background.  Returns once it serves "
+     "(exit 0), or with one Error: line saying why it could not (exit 1).  "
+     "An xend already running is left alone."),
+    ("stop", "Stop xend (SIGTERM) and wait until it has gone.  Domains "
+     "keep running."),
+    ("restart", "stop, then start; domains keep running."),
+    ("status", "Exit 0 if xend runs (and say where its relocation server "
+     "listens), 3 if it does not, 4 if its config cannot be read."),
+    ("reload", "Make xend re-read its config file (SIGHUP): the settings "
+     "that can change live, such as the log level."),
+    ("foreground", "Run xend in the foreground, without detaching (for "
+     "debugging, or a service manager)."),
+)
+USAGE = "Usage: xend {" + "|".join(name for name, _ in ACTIONS) + "}"
 STOP_TIMEOUT = 60.0
 
 
@@ -222,8 +237,42 @@ def status() -> int:
     """0 running, 3 not running, 4 unknown (the config is unreadable), as
     LSB init scripts expect."""
     config = _config(4)
-    return 0 if read_pid(config.pid_file, config.rpc_socket) is not None \
-        else 3
+    pid = read_pid(config.pid_file, config.rpc_socket)
+    if pid is None:
+        return 3
+    print(f"xend is running (pid {pid})")
+    for line in _relocation_lines(config.rpc_socket):
+        print(line)
+    return 0
+
+
+def _relocation_lines(socket_path: str) -> list[str]:
+    """Where the running xend's relocation server listens (it says)."""
+    import socket as socketlib
+
+    from xend.rpc import protocol
+
+    def recv_exact(sock: socketlib.socket, n: int) -> bytes:
+        data = b""
+        while len(data) < n:
+            chunk = sock.recv(n - len(data))
+            if not chunk:
+                raise ConnectionError("xend closed the connection")
+            data += chunk
+        return data
+    try:
+        with socketlib.socket(socketlib.AF_UNIX) as sock:
+            sock.settimeout(5.0)
+            sock.connect(socket_path)
+            sock.sendall(protocol.encode_request("xend.version", [], 1))
+            length = protocol.frame_length(
+                recv_exact(sock, protocol.HEADER.size), protocol.MAX_REPLY)
+            reply = protocol.decode_json(recv_exact(sock, length))
+    except (OSError, protocol.FrameError):
+        return []
+    version = reply.get("result") if isinstance(reply, dict) else None
+    lines = version.get("relocation") if isinstance(version, dict) else None
+    return [str(x) for x in lines] if isinstance(lines, list) else []
 
 
 def reload() -> int:
