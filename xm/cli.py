@@ -179,6 +179,14 @@ def dispatch(args: list[str], xm: XmContext) -> int:
         raise XmUsageError(f"Subcommand {name} not found!")
     if alias is not None:
         xm.err.write(deprecation_message(alias) + "\n")
+    rest = list(args[1:])
+    if spec.variant:
+        flag, other = spec.variant
+        head = rest[:rest.index("--")] if "--" in rest else rest
+        if flag in head:
+            rest.remove(flag)
+            spec, _ = lookup(other)
+            assert spec is not None
     xm.command_name = spec.name
-    positional, options = split(list(args[1:]), spec)
+    positional, options = split(rest, spec)
     return invoke(spec, xm, positional, options)

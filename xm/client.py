@@ -11,7 +11,7 @@ from __future__ import annotations
 import array
 import os
 import socket
-from typing import Any
+from typing import Any, Callable
 
 from xend.errors import ConnectionFailed, ProtocolError, from_wire
 from xend.rpc import protocol
@@ -58,7 +58,8 @@ class XendClient:
             self._sock = sock
         return self._sock
 
-    def call(self, method: str, *params: Any, fds: list[int] | None = None) -> Any:
+    def call(self, method: str, *params: Any, fds: list[int] | None = None,
+             on_progress: Callable[[Any], None] | None = None) -> Any:
         sock = self._connect()
         req_id = self._next_id
         self._next_id += 1
@@ -79,6 +80,13 @@ class XendClient:
             send_error = exc
         try:
             reply = self._read_frame(sock)
+            while isinstance(reply, dict) and "id" not in reply and \
+                    reply.get("method") == "progress":
+                params_ = reply.get("params")
+                if on_progress is not None and isinstance(params_, list) \
+                        and params_:
+                    on_progress(params_[0])
+                reply = self._read_frame(sock)
         except (OSError, ProtocolError) as exc:
             if send_error is None and isinstance(exc, ProtocolError):
                 raise

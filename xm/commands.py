@@ -24,6 +24,16 @@ def _console_num(value: str) -> Any:
     return parse_console_num(value)
 
 
+def _port(value: str) -> int:
+    from xm.cmd_migrate import parse_port
+    return parse_port(value)
+
+
+def _node(value: str) -> int:
+    from xm.cmd_migrate import parse_node
+    return parse_node(value)
+
+
 DOM = Arg("dom")
 DOMS = Arg("doms", variadic=True)
 PAUSED = Opt("paused", "Do not unpause domain after starting it",
@@ -102,6 +112,27 @@ COMMANDS: tuple[Command, ...] = (
     Command("domname", "domain", "Convert a domain id to domain name.",
         "<DomId>", "xm.cmd_domain:domname", args=(DOM,),
         methods=("xend.domain",)),
+    Command("domstate", "domain", "get the state of a domain", "<Domain>",
+        "xm.cmd_domain:domstate", args=(DOM,),
+        methods=("xend.domain",), essential=True,
+        extra_help="Prints one of: shutoff, idle, shutdown, running, "
+        "crashed, paused,\n'paused by admin' (paused with xm pause).  "
+        "Unlike 4.4, a running domain\n(r-----, or ------ when between "
+        "time slices) prints running.\n"),
+    Command("dump-core", "domain", "Dump core for a specific domain.",
+        "[-L|--live] [-C|--crash] [-R|--reset] <Domain> [Filename]",
+        "xm.cmd_domain:dump_core",
+        args=(DOM, Arg("filename", optional=True)),
+        options=(Opt("live", "Dump core without pausing the domain",
+                     short="L", long="live"),
+                 Opt("crash", "Crash domain after dumping core", short="C",
+                     long="crash"),
+                 Opt("reset", "Reset domain after dumping core", short="R",
+                     long="reset")),
+        methods=("xend.domain.dump",), essential=True,
+        extra_help="Without Filename the core goes to "
+        "<xend-dump-path>/<name>/\n<YYYY-MMDD-HHMM.SS>-<name>.<domid>.core "
+        "(xend-dump-path: /var/xen/dump).\n"),
     Command("help", "", "Display this message.", "", show_long_help,
         args=(Arg("words", variadic=True),), essential=True),
     Command("list", "domain", "List information about all/some domains.",
@@ -153,11 +184,57 @@ COMMANDS: tuple[Command, ...] = (
         options=(Opt("paused", "Do not unpause domain after resuming it",
                      short="p", long="paused"),),
         methods=("xend.domain.resume",), essential=True),
+    Command("migrate", "domain", "Migrate a domain to another machine.",
+        "<Domain> <Host>", "xm.cmd_migrate:migrate",
+        args=(DOM, Arg("host")),
+        options=(Opt("live", "Use live migration.", short="l", long="live"),
+                 Opt("port", "Use specified port for migration.",
+                     short="p", long="port", metavar="portnum",
+                     parser=_port),
+                 Opt("node", "Use specified NUMA node on target.",
+                     short="n", long="node", metavar="nodenum",
+                     parser=_node),
+                 Opt("ssl", "Use ssl connection for migration.", short="s",
+                     long="ssl"),
+                 Opt("change_home_server", "Change home server for managed "
+                     "domains.", short="c", long="change_home_server")),
+        methods=("xend.domain.migrate",), essential=True, dry_run=False,
+        variant=("--xl", "migrate-xl"), usage_on_error=False,
+        extra_help="With --xl [-s SSHCMD], migrate to a host that runs plain "
+        "xl:\nxend speaks xl's protocol to 'SSHCMD HOST xl migrate-receive' "
+        "(SSHCMD\ndefaults to ssh; -s '' runs HOST itself as the "
+        "command).\n\nExamples: xm migrate --live web1 host2.example.com\n"
+        "          xm migrate --xl web1 host3.example.com\n"),
+    Command("migrate-xl", "", "Migrate a domain to a host running xl.",
+        "--xl [-s SSHCMD] <Domain> <Host>", "xm.cmd_migrate:migrate_xl",
+        args=(DOM, Arg("host")),
+        options=(Opt("ssh", "Command to reach the host (default ssh; '' "
+                     "runs <Host> as the command).", short="s", long="ssh",
+                     metavar="SSHCMD"),
+                 Opt("live", "Accepted (xl migration is always live).",
+                     short="l", long="live")),
+        methods=("xend.domain.migrate_send_xl",), dry_run=False,
+        usage_on_error=False),
+    Command("migrate-receive", "domain", "Receive a domain that xl "
+        "migrate sends (on stdin/stdout).", "[-F] [-e] [-d] [-r] [-p]",
+        "xm.cmd_migrate:migrate_receive",
+        options=(Opt("paused", "Leave the domain paused.", short="p",
+                     long="paused"),
+                 Opt("foreground", "Accepted (xl's -F).", short="F"),
+                 Opt("no_console", "Accepted (xl's -e).", short="e"),
+                 Opt("debug", "Accepted (xl's -d).", short="d"),
+                 Opt("remus", "Accepted (xl's -r).", short="r")),
+        methods=("xend.domain.migrate_receive_xl",), dry_run=False,
+        usage_on_error=False,
+        extra_help="Run by xl on this host, e.g.:\n  xl migrate -s '' web1 "
+        "'ssh host2 xm migrate-receive'\n"),
     Command("save", "domain", "Save a domain state to restore later.",
-        "[-c] <Domain> <CheckpointFile>", "xm.cmd_saverestore:save",
+        "[-c] [--xl] <Domain> <CheckpointFile>", "xm.cmd_saverestore:save",
         args=(DOM, Arg("path")),
         options=(Opt("checkpoint", "Leave domain running after creating "
-                     "snapshot", short="c", long="checkpoint"),),
+                     "snapshot", short="c", long="checkpoint"),
+                 Opt("xl", "Write the file in xl's format, for xl restore "
+                     "(xm restore reads both).", long="xl")),
         methods=("xend.domain.save",), essential=True,
         dry_run=False),
     Command("shutdown", "domain", "Shutdown a domain.", "<Domain> [-waRH]",
@@ -210,6 +287,11 @@ COMMANDS: tuple[Command, ...] = (
         args=(DOM, Arg("vcpus", int)), methods=("xend.domain.setVCpuCount",),
         aliases=("set-vcpus",), essential=True),
     # -- host ----------------------------------------------------------
+    Command("debug-keys", "host", "Send debug keys to Xen.", "<Keys>",
+        "xm.cmd_host:debug_keys", args=(Arg("keys"),),
+        methods=("xend.node.send_debug_keys",),
+        extra_help="Xen prints what the keys do to its console: see xm "
+        "dmesg ('h' lists them).\n"),
     Command("dmesg", "host", "Read and/or clear Xend's message buffer.",
         "[-c|--clear]", "xm.cmd_host:dmesg",
         options=(Opt("clear", "Clear dmesg buffer as well as printing it",

@@ -19,7 +19,8 @@ class Client(Protocol):
     """The part of :class:`xm.client.XendClient` commands use."""
 
     def call(self, method: str, *params: Any,
-             fds: list[int] | None = None) -> Any: ...
+             fds: list[int] | None = None,
+             on_progress: Callable[[Any], None] | None = None) -> Any: ...
 
     def close(self) -> None: ...
 
@@ -66,8 +67,10 @@ class XmContext:
         return self.stderr if self.stderr is not None else sys.stderr
 
     def call(self, method: str, *params: Any,
-             fds: list[int] | None = None) -> Any:
-        """One RPC to xend; the method must be declared by the command."""
+             fds: list[int] | None = None,
+             on_progress: Callable[[Any], None] | None = None) -> Any:
+        """One RPC to xend; the method must be declared by the command.
+        ``on_progress`` gets the progress reports xend sends meanwhile."""
         if self.allowed_methods is not None and \
                 method not in self.allowed_methods:
             raise InternalError(f"xm {self.command_name}: RPC method "
@@ -79,6 +82,9 @@ class XmContext:
             return None
         if self._client is None:
             self._client = self.client_factory()
+        if on_progress is not None:
+            return self._client.call(method, *params, fds=fds,
+                                     on_progress=on_progress)
         if fds:
             return self._client.call(method, *params, fds=fds)
         return self._client.call(method, *params)

@@ -91,7 +91,7 @@ class Command(_Frozen):
 
     __slots__ = ("name", "group", "summary", "usage", "_handler", "args",
                  "options", "methods", "aliases", "essential", "gnu",
-                 "usage_on_error", "extra_help", "dry_run")
+                 "usage_on_error", "extra_help", "dry_run", "variant")
     name: str
     group: str                         # help group; "" = not in long help
     summary: str                       # one-line description (4.4 text)
@@ -109,18 +109,22 @@ class Command(_Frozen):
     # for commands with local side effects (save opens its file) or that
     # need a modifying call's answer (create prints the new domid).
     dry_run: bool
+    # ("--xl", "migrate-xl"): with that flag, the line is parsed and run as
+    # the other (unlisted) command, whose options differ (its -s).
+    variant: tuple[str, str] | tuple[()]
 
     def __init__(self, name: str, group: str, summary: str, usage: str,
                  handler: "Handler | str", args: tuple[Arg, ...] = (),
                  options: tuple[Opt, ...] = (), methods: tuple[str, ...] = (),
                  aliases: tuple[str, ...] = (), essential: bool = False,
                  gnu: bool = True, usage_on_error: bool = True,
-                 extra_help: str = "", dry_run: bool = True) -> None:
+                 extra_help: str = "", dry_run: bool = True,
+                 variant: tuple[str, str] | tuple[()] = ()) -> None:
         self._set(name=name, group=group, summary=summary, usage=usage,
                   _handler=handler, args=args, options=options,
                   methods=methods, aliases=aliases, essential=essential,
                   gnu=gnu, usage_on_error=usage_on_error,
-                  extra_help=extra_help, dry_run=dry_run)
+                  extra_help=extra_help, dry_run=dry_run, variant=variant)
 
     @property
     def handler(self) -> Handler:

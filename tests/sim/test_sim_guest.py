@@ -250,3 +250,20 @@ def test_console_pty_shows_a_boot_banner(sim: SimHypervisor) -> None:
 def test_dmesg_names_the_simulated_host(sim: SimHypervisor) -> None:
     import socket
     assert f"Simulated host {socket.gethostname()}" in sim.dmesg()
+
+
+def test_a_guest_named_in_ignore_shutdown_never_acts_on_it(
+        make_sim: MakeSim, clock: FakeClock) -> None:
+    sim = make_sim(clock=clock, guest_shutdown_delay=DELAY,
+                   ignore_shutdown=("deaf",))
+    deaf = started(sim, pv_config("deaf"))
+    other = started(sim, pv_config("other"))
+    sim.shutdown(deaf)
+    sim.shutdown(other)
+    clock.advance(DELAY * 10)
+    settle(sim)
+    assert not sim.domain_info(deaf).shutdown
+    assert sim.domain_info(other).shutdown_reason == "poweroff"
+    sim.send_sysrq(deaf, "o")                   # the kernel still listens
+    settle(sim)
+    assert sim.domain_info(deaf).shutdown_reason == "poweroff"

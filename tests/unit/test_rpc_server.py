@@ -48,7 +48,8 @@ def make_registry():
         raise DomainNotFound(dom)
     reg.register("xend.domain", record)
 
-    def save(dom, checkpoint, path=None, temp=None, *, fds):
+    def save(dom, checkpoint, path=None, temp=None, image_format="xm", *,
+             fds):
         with os.fdopen(fds[0], "wb") as f:
             f.write(f"saved {dom}".encode())
     reg.register("xend.domain.save", save)

@@ -32,6 +32,8 @@ def test_keys_and_defaults():
 @pytest.mark.parametrize("text, message", [
     ("(sim-host-cpus many)", "bad value for sim-host-cpus"),
     ("(sim-host-cpus 0)", "positive"),
+    ("(sim-stream-rate -1)", "bad value for sim-stream-rate"),
+    ("(sim-stream-rate fast)", "bad value for sim-stream-rate"),
     ("(hypervisor kvm)", "bad value for hypervisor"),
     ("(logfile)", "takes one value"),
     ("(logfile", "test.sxp"),
@@ -44,3 +46,19 @@ def test_bad_values(text, message):
 def test_missing_named_file(tmp_path):
     with pytest.raises(ConfigError, match="no such file"):
         load_config(str(tmp_path / "nope.sxp"))
+
+
+def test_sim_stream_rate_reaches_the_simulator(tmp_path):
+    from xend.daemon.main import backend_arguments
+    from xend.hv import make_hypervisor
+    assert parse_config("", "test.sxp").sim_stream_rate == 0
+    cfg = parse_config(f"(hypervisor sim)\n(sim-stream-rate 256)\n"
+                       f"(xend-state-path {tmp_path})\n", "test.sxp")
+    assert cfg.sim_stream_rate == 256
+    args = backend_arguments(cfg)
+    assert args["stream_rate_kib"] == 256
+    hv = make_hypervisor("sim", **args)
+    try:
+        assert hv._stream_rate_kib == 256   # type: ignore[attr-defined]
+    finally:
+        hv.close()

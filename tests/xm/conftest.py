@@ -59,9 +59,11 @@ class FakeXend:
         raise DomainNotFound(ref)
 
     def call(self, method: str, *params: Any,
-             fds: list[int] | None = None) -> Any:
+             fds: list[int] | None = None,
+             on_progress: Callable[[Any], None] | None = None) -> Any:
         assert method in BY_NAME, f"{method} is not in xend.rpc.api"
         self.calls.append((method, params, fds))
+        self.on_progress = on_progress
         if method in self.answers:
             answer = self.answers[method]
             if isinstance(answer, BaseException):

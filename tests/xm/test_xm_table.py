@@ -34,12 +34,25 @@ def test_handler_accepts_exactly_the_declared_names(cmd):
 def test_names_aliases_and_groups_are_unique_and_known():
     assert len(BY_NAME) == len(COMMANDS)
     assert not set(ALIASES) & set(BY_NAME)
+    variants = {c.variant[1]: c.name for c in COMMANDS if c.variant}
     for cmd in COMMANDS:
-        assert cmd.group in GROUPS or cmd.name == "help"
+        # A variant (``migrate --xl``) is listed under the command it
+        # varies, not on its own.
+        assert cmd.group in GROUPS or cmd.name == "help" or \
+            (cmd.group == "" and cmd.name in variants)
         assert cmd.summary and cmd.handler
         for opt in cmd.options:
             assert opt.short or opt.long
             assert opt.short is None or len(opt.short) == 1
+
+
+def test_variants_are_reached_through_their_flag():
+    for cmd in COMMANDS:
+        if cmd.variant:
+            flag, other = cmd.variant
+            assert other in BY_NAME and BY_NAME[other].group == ""
+            assert flag.startswith("--") and not any(
+                o.long == flag[2:] for o in cmd.options)
 
 
 def test_short_options_unique_per_command():

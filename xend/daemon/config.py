@@ -54,6 +54,13 @@ def _positive(value: str) -> int:
     return n
 
 
+def _not_negative(value: str) -> int:
+    n = _int(value)
+    if n < 0:
+        raise ValueError(f"expected a number >= 0, got {n}")
+    return n
+
+
 def _choice(*choices: str) -> Callable[[str], str]:
     def conv(value: str) -> str:
         if value not in choices:
@@ -95,6 +102,9 @@ class XendConfig:
     sim_host_cpus: int = 4
     sim_scheduler: str = "credit"
     sim_dom0_memory: int = 1024
+    sim_stream_rate: int = 0        # KiB/s of a save's stream; 0: unlimited
+    sim_ignore_shutdown: str = ""   # names of sim guests deaf to shutdown
+    dump_path: str = "/var/xen/dump"
     dom0_min_mem: int = 0
     enable_dom0_ballooning: bool = False
     dom0_cpus: int = 0
@@ -110,6 +120,9 @@ class XendConfig:
     relocation_ssl_server: bool = False
     relocation_ssl_port: int = 8003
     relocation_ssl: bool = False
+    relocation_ssl_key_file: str = ""
+    relocation_ssl_cert_file: str = ""
+    relocation_ssl_ca_file: str = ""
     warnings: tuple[str, ...] = ()
 
 
@@ -128,6 +141,9 @@ KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "sim-host-cpus": ("sim_host_cpus", _positive),
     "sim-scheduler": ("sim_scheduler", _choice("credit", "credit2")),
     "sim-dom0-memory": ("sim_dom0_memory", _positive),
+    "sim-stream-rate": ("sim_stream_rate", _not_negative),
+    "sim-ignore-shutdown": ("sim_ignore_shutdown", str),
+    "xend-dump-path": ("dump_path", _path),
     "dom0-min-mem": ("dom0_min_mem", _int),
     "enable-dom0-ballooning": ("enable_dom0_ballooning", _bool),
     "dom0-cpus": ("dom0_cpus", _int),
@@ -143,6 +159,10 @@ KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "xend-relocation-ssl-server": ("relocation_ssl_server", _bool),
     "xend-relocation-ssl-port": ("relocation_ssl_port", _positive),
     "xend-relocation-ssl": ("relocation_ssl", _bool),
+    "xend-relocation-server-ssl-key-file": ("relocation_ssl_key_file", _path),
+    "xend-relocation-server-ssl-cert-file": ("relocation_ssl_cert_file",
+                                             _path),
+    "xend-relocation-ssl-ca-file": ("relocation_ssl_ca_file", _path),
 }
 
 

@@ -40,7 +40,10 @@ def backend_arguments(config: XendConfig,
                 "host_memory_mib": config.sim_host_memory,
                 "host_cpus": config.sim_host_cpus,
                 "scheduler": config.sim_scheduler,
-                "dom0_memory_mib": config.sim_dom0_memory, **extra}
+                "dom0_memory_mib": config.sim_dom0_memory,
+                "stream_rate_kib": config.sim_stream_rate,
+                "ignore_shutdown": tuple(config.sim_ignore_shutdown.split()),
+                **extra}
     return {"state_dir": config.state_path, **extra}
 
 
@@ -85,17 +88,23 @@ class Xend:
         watcher = None
         try:
             table = DomainTable(cfg.domains_path, cfg.state_path)
-            manager = DomainManager(hv, table, dom0_min_mem=cfg.dom0_min_mem)
+            manager = DomainManager(hv, table, dom0_min_mem=cfg.dom0_min_mem,
+                                    dump_path=cfg.dump_path)
             pending = await loop.run_in_executor(self.executor, manager.attach)
             # Saves a killed xend left half done: finish or undo them.
             await loop.run_in_executor(self.executor, manager.recover)
+            from xend.migrate.service import MigrationService
+            migration = MigrationService(manager, cfg)
+            pending += await loop.run_in_executor(
+                self.executor, migration.recover_pending)
             hv.watch_events(self._event_forwarder(manager))
             for domid in pending:
                 self._replay_shutdown(manager, hv, domid)
             watcher = await loop.run_in_executor(
                 self.executor, self._attach_xenstore, xenstore, manager, hv)
             registry = build_registry(manager, log_path=cfg.logfile,
-                                      hypervisor=hv.kind)
+                                      hypervisor=hv.kind,
+                                      migration=migration)
             missing = registry.missing()
             if missing:
                 raise InternalError("RPC methods without a handler: "
@@ -103,6 +112,7 @@ class Xend:
             server = RpcServer(cfg.rpc_socket, registry, self.executor)
             await server.start()
             try:
+                await migration.start()
                 await loop.run_in_executor(self.executor, manager.autostart)
                 self._install_signals(loop)
                 if ready is not None:
@@ -110,10 +120,12 @@ class Xend:
                 assert self._stop is not None
                 await self._stop.wait()
                 log.info("xend stopping")
+                migration.stop()
                 await server.stop()
                 await loop.run_in_executor(self.executor,
                                            self._on_xend_stop, manager)
             finally:
+                migration.stop()
                 await server.stop()
         finally:
             if watcher is not None:

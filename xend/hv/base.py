@@ -127,6 +127,13 @@ class DomainEvent:
 
 EventCallback = Callable[[DomainEvent], None]
 
+# How far a save has got, called from the saving thread with
+# {"sent": bytes written so far, "total": expected total bytes (a best
+# estimate that may grow), "iteration": round number (0 = the first full
+# pass), "dirty": pages sent this round, "pages": the domain's page count}
+# (0 for what a backend does not know).
+SaveProgress = Callable[[dict[str, int]], None]
+
 
 @runtime_checkable
 class Hypervisor(Protocol):
@@ -138,6 +145,13 @@ class Hypervisor(Protocol):
     def host_info(self) -> HostInfo: ...
     def scheduler(self) -> str: ...
     def dmesg(self, clear: bool = False) -> str: ...
+    def send_debug_keys(self, keys: str) -> None:
+        """Press ``keys`` on Xen's console, one after the other (what
+        their handlers print goes to the console ring, ``dmesg``).  Keys
+        without a handler do nothing; an empty string or one with a
+        character that is not printable ASCII is refused
+        (:func:`xend.hv.debugkeys.check_debug_keys`)."""
+        ...
 
     # -- domains: query --------------------------------------------------
     def list_domains(self) -> list[DomainInfo]: ...
@@ -164,15 +178,35 @@ class Hypervisor(Protocol):
         ...
 
     def send_sysrq(self, domid: int, key: str) -> None: ...
+    def core_dump(self, domid: int, path: str) -> None:
+        """Write an ELF core of the domain (Domain-0 refused) to ``path``,
+        created or truncated, mode 0600; the domain is not paused (the
+        caller pauses it when it wants a consistent image).  Raises
+        ``StorageError`` before writing anything when the file system
+        lacks room for the dump (libxl: the guest's memory; sim: the
+        small file it writes, see :mod:`xend.hv.sim.coredump`)."""
+        ...
     def pause(self, domid: int) -> None: ...
     def unpause(self, domid: int) -> None: ...
     def rename(self, domid: int, new_name: str) -> None: ...
 
     # -- save / restore --------------------------------------------------
-    def save(self, domid: int, stream: BinaryIO, live: bool = False) -> None:
-        """Write the domain's memory image to ``stream`` (a file opened by
-        the caller).  The domain is left suspended, not destroyed: the caller
-        then destroys it or calls ``resume``."""
+    def save(self, domid: int, stream: BinaryIO, live: bool = False,
+             progress: Callable[[dict[str, int]], None] | None = None
+             ) -> None:
+        """Write the domain's memory image to ``stream`` (a file or socket
+        opened by the caller), exactly the image's bytes.  The domain is
+        left suspended, not destroyed: the caller then destroys it or calls
+        ``resume``.
+
+        ``live``: send the memory while the domain runs, then the pages it
+        dirtied meanwhile, and suspend it only for the last round (live
+        migration); a failure before that round leaves it running (then
+        ``resume`` raises ``InvalidState``).  ``progress`` (see
+        :data:`SaveProgress`) is called from the saving thread: by ``sim``
+        at least once a round and every 256 KiB, by ``libxl`` once at the
+        end with the bytes written if the stream is seekable (else never).
+        An exception it raises ends the save."""
         ...
 
     def resume(self, domid: int) -> None:

@@ -25,7 +25,10 @@ from xend.errors import (DomainExists, DomainNotFound, HypervisorError,
                          NotSupported, XendError)
 from xend.hv import libxl_convert as convert
 from xend.hv.base import (JSON, DomainInfo, EventCallback, HostInfo,
-                          SchedParams, VcpuInfo)
+                          SaveProgress, SchedParams, VcpuInfo)
+from xend.hv.debugkeys import check_debug_keys
+from xend.hv.diskroom import check_room
+from xend.hv.dumpable import never_ran
 from xend.hv.libxl_events import EventPump
 from xend.hv.libxl_stream import check_image
 from xend.limits import MAX_VCPUS, memory_error
@@ -124,6 +127,9 @@ class LibxlHypervisor:
 
     def dmesg(self, clear: bool = False) -> str:
         return self._xl.console_read(clear)
+
+    def send_debug_keys(self, keys: str) -> None:
+        self._xl.send_debug_keys(check_debug_keys(keys))
 
     # -- domains: query --------------------------------------------------
     def _domain_info(self, dominfo: JSON) -> DomainInfo:
@@ -281,6 +287,21 @@ class LibxlHypervisor:
             self._not_found_if_gone(domid)
             raise
 
+    def core_dump(self, domid: int, path: str) -> None:
+        self._guest(domid, "dump the core of")
+        # xc_domain_dumpcore writes every page the guest has, plus a few
+        # KiB of headers and the p2m table (8 bytes a page).
+        pages = self.domain_info(domid).current_memkb // 4
+        check_room(path, pages * (4096 + 8) + (1 << 20))
+        try:
+            self._xl.core_dump(domid, path)
+        except HypervisorError:
+            self._not_found_if_gone(domid)
+            info = self.domain_info(domid)
+            if info.domain_type == "pv" and info.cpu_time_ns == 0:
+                raise never_ran(domid) from None
+            raise
+
     def pause(self, domid: int) -> None:
         self._guest(domid, "pause")
         try:
@@ -317,18 +338,27 @@ class LibxlHypervisor:
             raise NotSupported("save/restore is not supported by libxl on "
                                "this architecture")
 
-    def save(self, domid: int, stream: BinaryIO, live: bool = False) -> None:
-        """libxl_domain_suspend to the stream's fd (libxl stream v2)."""
+    def save(self, domid: int, stream: BinaryIO, live: bool = False,
+             progress: SaveProgress | None = None) -> None:
+        """libxl_domain_suspend to the stream's fd (libxl stream v2).
+
+        libxl reports no progress: ``progress`` is called once at the end
+        with the bytes written when the stream is seekable, else never."""
         self._guest(domid, "save")
         self._require_suspend()
         stream.flush()                      # our bytes before libxl's
         fd = stream.fileno()
+        start = os.lseek(fd, 0, os.SEEK_CUR) if stream.seekable() else None
         try:
             self._xl.suspend(domid, fd, live=live)
         finally:
             self._nudge()
-        if stream.seekable():               # keep the file object in step
-            stream.seek(os.lseek(fd, 0, os.SEEK_CUR))
+        if start is not None:               # keep the file object in step
+            end = os.lseek(fd, 0, os.SEEK_CUR)
+            stream.seek(end)
+            if progress is not None:
+                progress({"sent": end - start, "total": end - start,
+                          "iteration": 0, "dirty": 0, "pages": 0})
 
     def resume(self, domid: int) -> None:
         """Cooperative resume (suspend_cancel) of a saved domain."""

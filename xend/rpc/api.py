@@ -23,6 +23,8 @@ Domain records (``Record`` below) are JSON objects::
      "cpu_time": float,                      # seconds
      "start_time": float|None, "uptime": float,   # seconds
      "managed": bool,
+     "paused_by_admin": bool,                # paused with xm pause (4.4's
+                                             # pause flag, xm domstate)
      "cpu_weight": int, "cpu_cap": int,
      "sxp": list}                            # only when full=True: the
                                              # (domain ...) SXP as nested lists
@@ -51,11 +53,12 @@ class Method:
     doc: str
     fds: int = 0               # file descriptors the request must carry
     modifies: bool = True
+    progress: bool = False     # sends "progress" notifications meanwhile
 
 
 def _m(name: str, doc: str, *params: Param, fds: int = 0,
-       modifies: bool = True) -> Method:
-    return Method(name, tuple(params), doc, fds, modifies)
+       modifies: bool = True, progress: bool = False) -> Method:
+    return Method(name, tuple(params), doc, fds, modifies, progress)
 
 
 DOM = Param("dom", "dom")
@@ -70,9 +73,13 @@ METHODS: tuple[Method, ...] = (
        modifies=False),
     _m("xend.node.dmesg.clear", "Return the console ring and clear it."),
     _m("xend.node.log", "The whole xend log file (str).", modifies=False),
+    _m("xend.node.send_debug_keys", "Press keys (printable ASCII, e.g. 'h') "
+       "on Xen's console; their output goes to the console ring.",
+       Param("keys", "str")),
     # -- queries -----------------------------------------------------------
     _m("xend.domains_with_state", "Domain records (detail) or sorted names. "
-       "state: all|running|paused|halted|suspended|crashed|unknown.",
+       "state: all|running|paused|halted|suspended|crashed|unknown, any "
+       "case (halted includes shutting down; another name matches none).",
        Param("detail", "bool", True), Param("state", "str", "all"),
        Param("full", "bool", False), modifies=False),
     _m("xend.domain", "One domain's record.", DOM,
@@ -104,6 +111,12 @@ METHODS: tuple[Method, ...] = (
     _m("xend.domain.setName", "Rename.", DOM, Param("name", "str")),
     _m("xend.domain.send_sysrq", "Send a sysrq letter.", DOM,
        Param("key", "str")),
+    _m("xend.domain.dump", "Write the domain's core (ELF) to filename "
+       "(absolute; None: <xend-dump-path>/<name>/<YYYY-MMDD-HHMM.SS>-"
+       "<name>.<domid>.core); paused meanwhile unless live; then destroyed "
+       "(crash) or reset (reset). Returns the file written.", DOM,
+       Param("filename", "str|None", None), Param("live", "bool", False),
+       Param("crash", "bool", False), Param("reset", "bool", False)),
     _m("xend.domain.send_trigger", "Send a trigger: nmi|reset|init|"
        "s3resume|power|sleep.", DOM, Param("trigger", "str"),
        Param("vcpu", "int", 0)),
@@ -112,11 +125,33 @@ METHODS: tuple[Method, ...] = (
        "checkpoint leaves it running. With path and temp (absolute paths; "
        "the passed file is temp, a .tmp-* file next to path), xend renames "
        "temp to path once the image is complete and removes it if the "
-       "save fails or is cut short by a crash of xend.", DOM,
+       "save fails or is cut short by a crash of xend. format: xm "
+       "(LinuxGuestRecord, what xendomains expects) or xl (a file xl "
+       "restore reads).", DOM,
        Param("checkpoint", "bool", False), Param("path", "str|None", None),
-       Param("temp", "str|None", None), fds=1),
-    _m("xend.domain.restore", "Restore a domain from the passed file.",
+       Param("temp", "str|None", None), Param("format", "str", "xm"),
+       fds=1),
+    _m("xend.domain.restore", "Restore a domain from the passed file, "
+       "written by xm save (either format) or by xl save.",
        Param("paused", "bool", False), fds=1),
+    # -- migration ------------------------------------------------------------
+    _m("xend.domain.migrate", "Live (live) or not, move a running domain to "
+       "the relocation server of host dst (port 0: the configured one; "
+       "ssl None: xend-relocation-ssl); chs moves a managed domain's "
+       "home. Blocks until done; sends progress notifications "
+       "{phase, image_sent, rate, iteration, dirty, sent, total}.", DOM,
+       Param("dst", "str"), Param("live", "bool", False),
+       Param("port", "int", 0), Param("node", "int", -1),
+       Param("ssl", "bool|None", None), Param("chs", "bool", False),
+       progress=True),
+    _m("xend.domain.migrate_send_xl", "Migrate to a host running plain xl "
+       "with xl's protocol on the two passed descriptors (read: from the "
+       "remote 'xl migrate-receive', write: to it).", DOM,
+       Param("live", "bool", True), fds=2),
+    _m("xend.domain.migrate_receive_xl", "Receive a domain that 'xl "
+       "migrate' sends, with xl's protocol on the two passed descriptors "
+       "(read: from xl, write: to xl). Returns the record.",
+       Param("paused", "bool", False), fds=2),
     # -- memory / vcpus / scheduler ------------------------------------------
     _m("xend.domain.setMemoryTarget", "Balloon target in MiB.", DOM,
        Param("memory", "int")),

@@ -14,18 +14,40 @@ import xend
 from xend.domains.inflight import SaveTarget
 from xend.domains.manager import DomainManager
 from xend.errors import InvalidArgument, StorageError
-from xend.rpc.passed_files import passed_stream
+from xend.rpc.passed_files import passed_stream, xl_streams
 from xend.rpc.registry import Registry
 
 
 def build_registry(manager: DomainManager, *, log_path: str,
-                   hypervisor: str) -> Registry:
+                   hypervisor: str, migration: Any = None) -> Registry:
     m = manager
     reg = Registry()
 
     def version() -> dict[str, Any]:
         return {"version": xend.__version__, "hypervisor": hypervisor,
-                "api": 1}
+                "api": 1, "relocation": migration.describe()
+                if migration is not None else []}
+
+    def migrate(dom: Any, dst: str, live: bool, port: int, node: int,
+                ssl: bool | None, chs: bool, *,
+                progress: Any = None) -> None:
+        if migration is None:
+            raise InvalidArgument("migration is not available")
+        migration.migrate(dom, dst, live, port, node, ssl, chs, progress)
+
+    def migrate_send_xl(dom: Any, live: bool, *, fds: list[int]) -> None:
+        if migration is None:
+            raise InvalidArgument("migration is not available")
+        with xl_streams(fds) as (rstream, wstream):
+            migration.send_to_xl(dom, rstream, wstream, live)
+
+    def migrate_receive_xl(paused: bool, *,
+                           fds: list[int]) -> dict[str, Any]:
+        if migration is None:
+            raise InvalidArgument("migration is not available")
+        with xl_streams(fds) as (rstream, wstream):
+            return m.record(migration.receive_from_xl(rstream, wstream,
+                                                      paused))
 
     def domains_with_state(detail: bool, state: str, full: bool) -> Any:
         if detail:
@@ -39,14 +61,15 @@ def build_registry(manager: DomainManager, *, log_path: str,
         return m.record(m.new(config))
 
     def save(dom: Any, checkpoint: bool, path: str | None = None,
-             temp: str | None = None, *, fds: list[int]) -> None:
+             temp: str | None = None, image_format: str = "xm", *,
+             fds: list[int]) -> None:
         with passed_stream(fds, writing=True) as stream:
             target = None
             if path is not None or temp is not None:
                 if path is None or temp is None:
                     raise InvalidArgument("save needs both path and temp")
                 target = SaveTarget.from_client(stream.fileno(), path, temp)
-            m.save(dom, stream, checkpoint, target)
+            m.save(dom, stream, checkpoint, target, image_format)
 
     def restore(paused: bool, *, fds: list[int]) -> dict[str, Any]:
         with passed_stream(fds, writing=False) as stream:
@@ -65,6 +88,7 @@ def build_registry(manager: DomainManager, *, log_path: str,
         "xend.node.dmesg.info": lambda: m.hv.dmesg(),
         "xend.node.dmesg.clear": dmesg_clear,
         "xend.node.log": lambda: m.read_log(log_path),
+        "xend.node.send_debug_keys": m.send_debug_keys,
         "xend.node.scheduler": lambda: m.hv.scheduler(),
         "xend.domains_with_state": domains_with_state,
         "xend.domain": m.record,
@@ -84,8 +108,12 @@ def build_registry(manager: DomainManager, *, log_path: str,
         "xend.domain.setName": m.rename,
         "xend.domain.send_sysrq": m.send_sysrq,
         "xend.domain.send_trigger": m.send_trigger,
+        "xend.domain.dump": m.dump_core,
         "xend.domain.save": save,
         "xend.domain.restore": restore,
+        "xend.domain.migrate": migrate,
+        "xend.domain.migrate_send_xl": migrate_send_xl,
+        "xend.domain.migrate_receive_xl": migrate_receive_xl,
         "xend.domain.setMemoryTarget": m.set_memory_target,
         "xend.domain.maxmem_set": m.set_max_memory,
         "xend.domain.setVCpuCount": m.set_vcpus,

@@ -10,10 +10,11 @@ descriptor is closed on every path, failed or not.
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import stat
 from contextlib import contextmanager
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 from xend.errors import InvalidArgument
 
@@ -46,6 +47,14 @@ def check(fd: int, writing: bool) -> None:
         raise InvalidArgument(f"{describe(fd)} is not open for reading")
 
 
+def _close_quietly(closers: list[Callable[[], object]]) -> None:
+    for close in closers:
+        try:
+            close()
+        except OSError:
+            pass        # the operation reported its own write errors
+
+
 @contextmanager
 def passed_stream(fds: list[int], writing: bool) -> Iterator[BinaryIO]:
     """A file object on the first passed descriptor; every descriptor is
@@ -57,13 +66,25 @@ def passed_stream(fds: list[int], writing: bool) -> Iterator[BinaryIO]:
         try:
             yield stream
         finally:
-            try:
-                stream.close()
-            except OSError:
-                pass        # the operation reported its own write errors
+            _close_quietly([stream.close])
     finally:
-        for fd in fds:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+        _close_quietly([functools.partial(os.close, fd) for fd in fds])
+
+
+@contextmanager
+def xl_streams(fds: list[int]) -> Iterator[tuple[BinaryIO, BinaryIO]]:
+    """(read, write) file objects on the two passed descriptors of an xl
+    migration (a pipe or socket each way).  The reader is unbuffered: the
+    backend reads the image from its descriptor, after the header, and a
+    buffer would have swallowed the start of it."""
+    try:
+        check(fds[0], writing=False)
+        check(fds[1], writing=True)
+        rstream = os.fdopen(fds[0], "rb", buffering=0, closefd=False)
+        wstream = os.fdopen(fds[1], "wb", closefd=False)
+        try:
+            yield rstream, wstream      # type: ignore[misc]
+        finally:
+            _close_quietly([wstream.close, rstream.close])
+    finally:
+        _close_quietly([functools.partial(os.close, fd) for fd in fds])

@@ -127,6 +127,12 @@ def encode_request(method: str, params: list[Any], id: int,
     return encode_frame(msg, MAX_FRAME)
 
 
+def encode_notification(method: str, params: list[Any]) -> bytes:
+    """A request without an id: xend's progress reports during a call."""
+    return encode_frame({"jsonrpc": "2.0", "method": method,
+                         "params": params}, MAX_FRAME)
+
+
 def parse_request(obj: Any) -> Request:
     """Validate a decoded JSON-RPC request object."""
     if not isinstance(obj, dict):

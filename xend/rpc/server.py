@@ -19,8 +19,9 @@ import os
 import socket
 import stat
 import struct
+import time
 from concurrent.futures import Executor
-from typing import Any
+from typing import Any, Callable
 
 from xend.errors import PermissionDenied, XendError
 from xend.rpc import protocol
@@ -31,6 +32,7 @@ log = logging.getLogger("xend.rpc")
 
 _CRED = struct.Struct("3i")
 _RECV_SIZE = 65536
+PROGRESS_INTERVAL = 0.25
 
 
 class ConnectionClosed(Exception):
@@ -163,6 +165,8 @@ class RpcServer:
                     f"invalid params: {method.name} needs {method.fds} "
                     f"file descriptor(s), got {len(fds)}")
             kwargs: dict[str, Any] = {"fds": fds} if method.fds else {}
+            if method.progress:
+                kwargs["progress"] = _progress_sender(reader)
             passed, fds = fds, []      # the handler owns them now
             log.debug("%s %r", method.name, redact(params))
             result = await self._in_executor(handler, params, kwargs)
@@ -210,6 +214,38 @@ class RpcServer:
         return await done
 
 
+def _progress_sender(reader: "_FrameReader") -> Callable[[Any], None]:
+    """A callable for a handler's thread: sends a JSON-RPC notification
+    ``progress`` with its argument, at most a few times a second; a client
+    that went away does not stop the operation."""
+    loop = asyncio.get_running_loop()
+    last = [0.0]
+    stage: list[Any] = [None]
+
+    def send(info: Any) -> None:
+        now = time.monotonic()
+        # A new phase or round is always reported; the rest a few times
+        # a second.
+        key = (info.get("phase"), info.get("iteration")) \
+            if isinstance(info, dict) else None
+        if now - last[0] < PROGRESS_INTERVAL and key == stage[0]:
+            return
+        last[0] = now
+        stage[0] = key
+        try:
+            data = protocol.encode_notification("progress", [info])
+        except (protocol.FrameError, TypeError, ValueError):
+            return
+
+        def go() -> None:
+            loop.create_task(reader.send_quietly(data))
+        try:
+            loop.call_soon_threadsafe(go)
+        except RuntimeError:        # the loop is closed: xend is stopping
+            pass
+    return send
+
+
 def _complete(loop: asyncio.AbstractEventLoop, done: "asyncio.Future[Any]",
               result: Any, error: BaseException | None) -> None:
     def settle() -> None:
@@ -232,6 +268,7 @@ class _FrameReader:
         self.conn = conn
         self.buf = bytearray()
         self.fds: list[int] = []
+        self.send_lock = asyncio.Lock()
 
     async def _readable(self) -> None:
         loop = asyncio.get_running_loop()
@@ -284,8 +321,17 @@ class _FrameReader:
         self.fds = []
 
     async def send(self, data: bytes) -> None:
-        loop = asyncio.get_running_loop()
-        await loop.sock_sendall(self.conn, data)
+        # One frame at a time: progress notifications share the socket
+        # with the reply.
+        async with self.send_lock:
+            loop = asyncio.get_running_loop()
+            await loop.sock_sendall(self.conn, data)
+
+    async def send_quietly(self, data: bytes) -> None:
+        try:
+            await self.send(data)
+        except OSError:
+            pass
 
     def close(self) -> None:
         self.drop_fds()

@@ -50,8 +50,9 @@ class SimCore:
                  dom0_memory_mib: int = 1024, store: Store | None = None,
                  clock: Callable[[], float] = time.time,
                  guest_shutdown_delay: float = 0.5,
-                 on_domain_shutdown: Callable[[int], None] | None = None
-                 ) -> None:
+                 on_domain_shutdown: Callable[[int], None] | None = None,
+                 stream_rate_kib: int = 0,
+                 ignore_shutdown: tuple[str, ...] = ()) -> None:
         if host_cpus < 1 or host_cpus > 4096:
             raise InvalidArgument(f"host_cpus {host_cpus} out of range")
         if scheduler not in SCHEDULERS:
@@ -65,6 +66,8 @@ class SimCore:
                 f"{host_memory_mib} MiB (Xen keeps {reserved_mib} MiB)")
         if guest_shutdown_delay < 0:
             raise InvalidArgument("guest_shutdown_delay must be >= 0")
+        if stream_rate_kib < 0:
+            raise InvalidArgument("stream_rate_kib must be >= 0")
         self._host_cpus = host_cpus
         self._total_kb = host_memory_mib * 1024
         self._scheduler = scheduler
@@ -75,6 +78,13 @@ class SimCore:
         # What Xen's VIRQ_DOM_EXC tells xenstored: a guest shut down or
         # crashed (xenstored then fires @releaseDomain).
         self._on_domain_shutdown = on_domain_shutdown
+        # A save's pace in KiB/s (0: as fast as the stream takes it), and
+        # an event set at close, so that a throttled save stops sleeping.
+        self._stream_rate_kib = stream_rate_kib
+        # Guests (by name) that never act on control/shutdown, as a hung
+        # guest or one without PV drivers: what xendomains' watchdog is for.
+        self._ignore_shutdown = frozenset(ignore_shutdown)
+        self._closing = threading.Event()
         # Guests whose control/shutdown changed; the timer thread reads them.
         self._control_dirty: set[int] = set()
         self._dirty_lock = threading.Lock()
@@ -122,6 +132,7 @@ class SimCore:
             static_max_kb=mem_kb, target_kb=mem_kb, current_kb=mem_kb,
             hv_max_kb=mem_kb, max_vcpus=self._host_cpus, online=cpus, avail=cpus,
             affinity=[cpus] * self._host_cpus, pause_count=0, booted=True,
+            memory_map=True,
             vcpu_time_ns=[0] * self._host_cpus, run_since=now)
         state = SimState(host_boot_time=now, domains={0: dom0})
         host.append_ring(state.console_ring, host.boot_log(
@@ -429,6 +440,7 @@ class SimCore:
         return self._events.flush(timeout)
 
     def close(self) -> None:
+        self._closing.set()
         with self._lock:
             if self._closed:
                 return

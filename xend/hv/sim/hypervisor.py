@@ -2,8 +2,9 @@
 
 The class is the composition of :mod:`.core` (state, lock, persistence,
 queries, events), :mod:`.lifecycle` (create, destroy, pause, shutdown,
-triggers), :mod:`.saverestore` and :mod:`.resources` (memory, vcpus,
-scheduler, devices, console, host).  It implements
+triggers), :mod:`.saverestore`, :mod:`.resources` (memory, vcpus,
+scheduler, devices, console, host) and :mod:`.admin` (debug keys, core
+dumps).  It implements
 :class:`xend.hv.base.Hypervisor` exactly.
 
 Sim-only extras: ``inject_crash(domid)`` (the guest crashes now),
@@ -39,14 +40,21 @@ simulator writes and introduces them again.
 
 from __future__ import annotations
 
+from xend.hv.sim.admin import AdminOps
 from xend.hv.sim.resources import ResourceOps
 from xend.hv.sim.saverestore import SaveRestoreOps
 
 
-class SimHypervisor(SaveRestoreOps, ResourceOps):
+class SimHypervisor(SaveRestoreOps, ResourceOps, AdminOps):
     """A simulated hypervisor that behaves like libxl on Xen 4.17.
 
     ``SimHypervisor(*, state_dir, host_memory_mib=8192, host_cpus=4,
     scheduler="credit", dom0_memory_mib=1024, store=None, clock=time.time,
-    guest_shutdown_delay=0.5, on_domain_shutdown=None)``
+    guest_shutdown_delay=0.5, on_domain_shutdown=None, stream_rate_kib=0,
+    ignore_shutdown=())``
+
+    ``stream_rate_kib`` paces ``save`` to that many KiB/s (0: unlimited),
+    so that a migration takes long enough to be interrupted in tests.
+    ``ignore_shutdown`` names guests that never act on a shutdown request
+    (so that a watchdog can be tested).
     """

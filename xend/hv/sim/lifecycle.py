@@ -10,7 +10,10 @@ are not implemented by Xen on x86 (ENOSYS -> NotSupported); ``s3resume`` is
 HVM only.  A sysrq reaches a running guest's kernel: ``b`` reboots, ``o``
 powers off and ``c`` crashes it, as Linux does.
 
-Sim-only extra: :meth:`LifecycleOps.inject_crash`.
+Sim-only extras: :meth:`LifecycleOps.inject_crash`; guests named in
+``ignore_shutdown`` (xend's ``sim-ignore-shutdown``) never act on
+``control/shutdown`` (a hung guest, or one without PV drivers), though a
+sysrq or ``destroy`` still works.
 """
 
 from __future__ import annotations
@@ -18,8 +21,7 @@ from __future__ import annotations
 import copy
 import os
 
-from xend.errors import (DomainExists, HypervisorError, InvalidArgument,
-                         InvalidState,
+from xend.errors import (HypervisorError, InvalidArgument, InvalidState,
                          NotEnoughMemory, NotSupported)
 from xend.hv.base import JSON, DomainEvent
 from xend.hv.sim import xs_keys
@@ -68,10 +70,9 @@ class LifecycleOps(SimCore):
     def _new_domain(self, plan: DomainPlan, now: float) -> DomainState:
         """Check a validated plan against the host and make its domain
         (not yet registered).  Caller holds the lock."""
+        # Names are unique; uuids are not (libxl checks none: a localhost
+        # migration runs two domains with one uuid until the commit).
         self._check_name(plan.name)
-        if any(d.uuid == plan.uuid for d in self._state.domains.values()):
-            raise DomainExists(
-                f"Domain with uuid {plan.uuid} already exists.")
         need = need_memkb(plan.domain_type, plan.target_memkb,
                           plan.shadow_memkb)
         if need > self._free_kb():
@@ -190,6 +191,7 @@ class LifecycleOps(SimCore):
         if dom.online != dom.avail:
             dom.settle(now)
             dom.online = list(dom.avail)
+        dom.memory_map = True
         if not dom.booted:
             dom.booted = True
             store = self._store
@@ -210,6 +212,8 @@ class LifecycleOps(SimCore):
         request = dom.control_request
         if request is None or not dom.is_running or not dom.booted:
             return
+        if dom.name in self._ignore_shutdown:
+            return              # never reads it: the request stays written
         dom.control_request = None
         self._write_control(dom, "")
         self._react(dom, request, self._delay, now, events)

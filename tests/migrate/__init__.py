@@ -1,0 +1,1 @@
+"""Migration tests and their harness: two xends in two network namespaces."""
