@@ -3,7 +3,10 @@
 The lab scenario ``bench-xm-vs-xl`` (tests/lab/suite/test_xm_zbench.py)
 times ``xm list``/``xl list`` (and ``python3 -c pass``, the floor), ``create`` to a booted guest and
 ``save``/``restore`` of the same PV test guest on the same host, and
-``xenstore-keys`` times ``create -p`` of both; the figures land in
+``xenstore-keys`` times ``create -p`` of both, and ``bench-migrate-xm-vs-xl``
+(tests/lab/suite/test_xm_migrate.py) ``xm migrate -l`` against ``xl
+migrate`` to localhost with the downtime each caused (the longest gap in
+the guest's heartbeat); the figures land in
 ``lab-logs/bench.json`` beside the lab report.  This prints them with the
 xm/xl ratio (median of each)::
 
@@ -17,7 +20,8 @@ import statistics
 import sys
 from pathlib import Path
 
-PAIRS = ("list", "create", "create -p", "save", "restore")
+PAIRS = ("list", "create", "create -p", "save", "restore", "migrate",
+         "migrate downtime")
 
 
 def main(argv: list[str]) -> int:
@@ -36,13 +40,14 @@ def main(argv: list[str]) -> int:
     except (OSError, ValueError):
         xen = "?"
     print(f"Xen {xen} lab (QEMU/TCG): median seconds, xm (xend + libxl) vs xl")
-    print(f"{'command':<12} {'xm':>8} {'xl':>8} {'xm/xl':>7} {'n':>4}")
+    print(f"{'command':<17} {'xm':>8} {'xl':>8} {'xm/xl':>7} {'n':>4}")
     for what in PAIRS:
         xm, xl = times.get(f"xm {what}"), times.get(f"xl {what}")
         if not xm or not xl:
             continue
         a, b = statistics.median(xm), statistics.median(xl)
-        print(f"{what:<12} {a:8.3f} {b:8.3f} {a / b:7.2f} {min(len(xm), len(xl)):4d}")
+        ratio = f"{a / b:7.2f}" if b > 0 else f"{'-':>7}"
+        print(f"{what:<17} {a:8.3f} {b:8.3f} {ratio} {min(len(xm), len(xl)):4d}")
     floor = times.get("python3 -c pass")
     if floor and times.get("xm list"):
         f = statistics.median(floor)

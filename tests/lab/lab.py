@@ -12,7 +12,7 @@
                  or tweaking QEMU by hand).
 
 Environment: LAB_CACHE (default /var/cache/xend-lab), LAB_REPORT,
-LAB_TIMEOUT (whole run, default 2700 s), LAB_PROJECT (checkout to test),
+LAB_TIMEOUT (whole run, default 3000 s), LAB_PROJECT (checkout to test),
 LAB_PYTEST_ARGS (extra pytest arguments in dom0, whitespace-split, e.g.
 "-k mem_set").  See tests/lab/README.md.
 """
@@ -125,7 +125,7 @@ def copy_logs(run_dir: Path, dest: Path) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     t0 = time.monotonic()
-    deadline = t0 + float(os.environ.get("LAB_TIMEOUT", "2700"))
+    deadline = t0 + float(os.environ.get("LAB_TIMEOUT", "3000"))
     report_path = Path(os.environ.get("LAB_REPORT", PROJECT_DIR / "lab-report.json")).resolve()
     logs_dir = report_path.parent / "lab-logs"
     errors = check_host()

@@ -1,7 +1,8 @@
 """The lab's PV test guest: config writer and console-marker waiter.
 
-The guest is Debian's kernel plus the busybox initramfs built by
-tests/lab/guest/build-initramfs.sh (in $LAB_GUEST_DIR).  On boot it prints
+The guest is Debian's kernel (as the ELF inside its bzImage) plus the
+busybox initramfs, both made by tests/lab/guest/build-initramfs.sh (in
+$LAB_GUEST_DIR).  On boot it prints
 "LAB-GUEST: ..." markers on hvc0 (BOOTED, DISK xvdX, NIC ethN, MEM, READY;
 SHUTDOWN when powered off), which xenconsoled logs to
 /var/log/xen/console/guest-NAME.log.
@@ -69,7 +70,7 @@ class LabGuest:
         return "\n".join([
             f"# lab PV test guest {self.name} (written by tests/lab/suite/lab_guest.py)",
             f'name = "{self.name}"',
-            f'kernel = "{GUEST_DIR / "vmlinuz"}"',
+            f'kernel = "{GUEST_DIR / "kernel"}"',
             f'ramdisk = "{GUEST_DIR / "initramfs.gz"}"',
             f'extra = "{self.extra}"',
             f"memory = {self.memory_mb}",

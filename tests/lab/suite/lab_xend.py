@@ -44,6 +44,7 @@ XEND_STOP: str = os.environ.get("LAB_XEND_STOP", "xend stop")
 READY_PROBE = "xm list"          # succeeds once xend answers
 READY_TIMEOUT_S = 60
 HOST_XENSTORED = "/run/xenstored/socket"     # dom0's oxenstored
+RELOCATION_PORT = 8002
 
 
 @dataclass
@@ -68,6 +69,11 @@ class XendProcess:
             "logfile": self.logfile,
             "loglevel": "DEBUG",
             "xenstored-socket": HOST_XENSTORED,
+            # Localhost migration (tests/lab/suite/test_xm_migrate.py).
+            "xend-relocation-server": "yes",
+            "xend-relocation-address": "127.0.0.1",
+            "xend-relocation-port": RELOCATION_PORT,
+            "xend-relocation-hosts-allow": "'^127\\.0\\.0\\.1$ ^localhost'",
         }
         self.config.write_text("".join(f"({k} {v})\n" for k, v in keys.items()))
         self.env = dict(os.environ)

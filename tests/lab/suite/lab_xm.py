@@ -67,11 +67,12 @@ def wait_backend(kind: str, name: str, devid: int, state: str = "4", timeout: fl
 
 
 def console_run(xend: XendProcess, name: str, command: str, expect: str,
-                timeout: float = 60) -> str:
-    """Runs a shell command on the guest's console through `xm console` and
-    returns what the console printed until EXPECT appeared.  The guest's
-    busybox offers a shell on its console after "Please press Enter"."""
-    proc = subprocess.Popen(["xm", "console", name], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                timeout: float = 60, tool: str = "xm") -> str:
+    """Runs a shell command on the guest's console through `xm console` (or
+    `xl console` with tool="xl", for a domain xl owns) and returns what the
+    console printed until EXPECT appeared.  The guest's busybox offers a
+    shell on its console after "Please press Enter"; Ctrl-] leaves both."""
+    proc = subprocess.Popen([tool, "console", name], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, env=xend.env)
     assert proc.stdin is not None and proc.stdout is not None
     out = b""
@@ -88,7 +89,7 @@ def console_run(xend: XendProcess, name: str, command: str, expect: str,
             left = deadline - time.monotonic()
             if left <= 0 or proc.poll() is not None:
                 err = proc.stderr.read().decode(errors="replace") if proc.poll() is not None and proc.stderr else ""
-                raise AssertionError(f"xm console {name}: no {expect!r} after {timeout:.0f}s "
+                raise AssertionError(f"{tool} console {name}: no {expect!r} after {timeout:.0f}s "
                                      f"(rc={proc.returncode}); got:\n{out.decode(errors='replace')[-800:]}{err}")
             ready, _, _ = select.select([fd], [], [], min(left, 1.0))
             if ready:

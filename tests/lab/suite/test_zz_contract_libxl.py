@@ -36,7 +36,7 @@ def _run_contract(name: str, test_file: str, timeout: float) -> None:
     env = dict(os.environ)
     env.update({
         "XEND_CONTRACT_BACKEND": "libxl",
-        "XEND_CONTRACT_KERNEL": str(lab_guest.GUEST_DIR / "vmlinuz"),
+        "XEND_CONTRACT_KERNEL": str(lab_guest.GUEST_DIR / "kernel"),
         "XEND_CONTRACT_RAMDISK": str(lab_guest.GUEST_DIR / "initramfs.gz"),
         "XEND_CONTRACT_CMDLINE": "console=hvc0 loglevel=4",
         "XEND_CONTRACT_HVM": "0",
