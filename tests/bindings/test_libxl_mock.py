@@ -213,6 +213,37 @@ def test_xl_dry_run_matches_reference_and_our_round_trip(
 
 @pytest.mark.skipif(xlmock.xl_available() is not None,
                     reason=str(xlmock.xl_available()))
+def test_cpuid_and_driver_domain_as_libxl_reads_them(
+        mock_env: dict[str, str]) -> None:
+    # Our bare cpuid array (the form every 4.17 reads), parsed and printed
+    # by libxl, is what xl -N create makes of the same xl config.
+    from xend.model.domconfig import DomainConfig
+    from xend.model.libxl_json import to_libxl_json
+    uuid = "6a9c1f5e-4b7d-4c1a-9d2e-0123456789ab"
+    eax = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1"
+    ours = to_libxl_json(DomainConfig(
+        name="g", uuid=uuid, kernel="/boot/vmlinuz", memory=128,
+        netif=True, cpuid=[f"0x1:eax={eax},edx=0x80000000",
+                           "7,0:ebx=" + "s" * 32, "1:ecx=" + "k" * 32]))
+    read = run(f"""
+        import json
+        from bindings import Libxl
+        with Libxl() as xl:
+            print(json.dumps(xl.roundtrip("domain_config", {ours!r})))
+    """, mock_env)
+    xl_json = xlmock.xl_dry_run_json(
+        f'name="g"\nuuid="{uuid}"\nkernel="/boot/vmlinuz"\nmemory=128\n'
+        f'vcpus=1\non_crash="restart"\ndriver_domain=1\n'
+        f'cpuid=["0x1:eax={eax},edx=1{"0" * 31}", "7,0:ebx={"s" * 32}",'
+        f' "1:ecx={"k" * 32}"]\n')
+    assert read == xl_json
+    assert read["c_info"]["driver_domain"] == "True"
+    assert [leaf["leaf"] for leaf in read["b_info"]["cpuid"]["cpuid"]] == \
+        [1, 7]
+
+
+@pytest.mark.skipif(xlmock.xl_available() is not None,
+                    reason=str(xlmock.xl_available()))
 def test_xl_dry_run_reports_bad_configs() -> None:
     with pytest.raises(RuntimeError, match="xl -N create failed"):
         xlmock.xl_dry_run_json('name = "x"\nmemory = "lots"\n')

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from xend.errors import ConfigError
+from xend.model.cpuid import cpuid_policy_json
 from xend.model.devices import DiskSpec, PciSpec, VfbSpec, VifSpec
 from xend.model.domconfig import DomainConfig
 from xend.model.libxl_back import checked_config_from_libxl, rate_text
@@ -48,7 +49,10 @@ def _pv_extras() -> DomainConfig:
         name="pv-extras", bootloader="/usr/bin/pygrub",
         bootargs="--kernel=/vmlinuz --args=quiet", memory=256, vcpus=2,
         cpus=["0", "1"], pool="pool1", localtime=True, nomigrate=1,
-        tsc_mode=2, shadow_memory=8, ioports=["3f8-3ff", "2f8"],
+        tsc_mode=2, shadow_memory=8, blkif=True,
+        cpuid=["1:eax=0x1,ecx=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1",
+               "0x7,0:ebx=kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"],
+        ioports=["3f8-3ff", "2f8"],
         irq=[4, 3], pci=PciSpec.parse("0000:01:00.0@5,permissive=1"),
         vfbs=[VfbSpec.parse("vnc=1, vnclisten=0.0.0.0, vncdisplay=3, "
                             "vncunused=0, keymap=de")],
@@ -121,6 +125,8 @@ def _view(cfg: DomainConfig) -> dict[str, Any]:
         "actions": (cfg.on_poweroff, cfg.on_reboot, cfg.on_crash),
         "features": (cfg.localtime, cfg.tsc_mode, cfg.nomigrate, cfg.hap,
                      cfg.oos, cfg.shadow_memory),
+        "driver_domain": cfg.blkif or cfg.netif,
+        "cpuid": cpuid_policy_json(cfg.cpuid),
         "loader": cfg.loader if cfg.is_hvm else "",
         "ioports": tuple(cfg.ioports), "irq": tuple(cfg.irq),
         "disks": [_disk_view(d) for d in cfg.disks],

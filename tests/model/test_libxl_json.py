@@ -165,6 +165,53 @@ def test_pvh_and_options() -> None:
     assert b["cmdline"] == "ip=1.2.3.4::::h:eth0:off x"
 
 
+def test_cpuid_golden() -> None:
+    """xend's cpuid syntax -> b_info.cpuid: the leaves xl -N create
+    prints for the same entries, as the bare array every libxl 4.17 reads
+    (tests/bindings/test_libxl_mock.py has libxl read it)."""
+    cfg = DomainConfig(name="a", kernel="/k", nomigrate=1, cpuid=[
+        "0x1:eax=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1,edx=0x80000000",
+        "7,0:ebx=ssssssssssssssssssssssssssssssss",
+        "1:ecx=0000000000000000000000000000000x"])
+    doc = to_libxl_json(cfg)
+    same(doc["b_info"], {
+        "max_vcpus": 1, "avail_vcpus": [0], "max_memkb": 131072,
+        "target_memkb": 131072, "disable_migrate": "True",
+        "cpuid": [
+            {"leaf": 1, "eax": "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx1",
+             "ecx": "0000000000000000000000000000000x",
+             "edx": "10000000000000000000000000000000"},
+            {"leaf": 7, "subleaf": 0,
+             "ebx": "ssssssssssssssssssssssssssssssss"}],
+        "sched_params": {}, "claim_mode": "True", "kernel": "/k",
+        "type.pv": {}, "arch_arm": {}, "arch_x86": {}})
+
+
+def test_no_cpuid_no_key() -> None:
+    assert "cpuid" not in to_libxl_json(
+        DomainConfig(name="a", kernel="/k"))["b_info"]
+
+
+@pytest.mark.parametrize("flags", [{"blkif": True}, {"netif": True},
+                                   {"blkif": True, "netif": True}])
+def test_backend_flags_make_a_driver_domain(flags: dict[str, bool]) -> None:
+    c_info = to_libxl_json(DomainConfig(name="a", kernel="/k",
+                                        **flags))["c_info"]
+    same(c_info, {"type": "pv", "name": "a", "run_hotplug_scripts": "True",
+                  "driver_domain": "True"})
+
+
+def test_no_backend_flags_no_driver_domain() -> None:
+    c_info = to_libxl_json(DomainConfig(name="a", kernel="/k"))["c_info"]
+    assert "driver_domain" not in c_info
+
+
+def test_bad_cpuid_is_refused() -> None:
+    with pytest.raises(ConfigError, match="cpuid"):
+        to_libxl_json(DomainConfig(name="a", kernel="/k",
+                                   cpuid=["1:eax=101"]))
+
+
 def test_cpus_all_needs_host_size() -> None:
     cfg = DomainConfig(name="a", kernel="/k", vcpus=2, cpus="all,^0")
     assert to_libxl_json(cfg, max_cpus=3)["b_info"][

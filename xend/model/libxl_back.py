@@ -23,6 +23,7 @@ import os
 from typing import Any
 
 from xend.errors import ConfigError
+from xend.model.cpuid import cpuid_entries_from_json
 from xend.model.devices import DiskSpec, PciSpec, VfbSpec, VifSpec
 from xend.model.domconfig import DomainConfig
 
@@ -80,6 +81,8 @@ def _convert(doc: JSON) -> DomainConfig:
         kw["hap"] = 0
     if c.get("oos") == "False":
         kw["oos"] = 0
+    if c.get("driver_domain") == "True":
+        kw["blkif"] = kw["netif"] = True
     target = _memkb(b.get("target_memkb"))
     maxmem = _memkb(b.get("max_memkb"))
     if target is not None:
@@ -112,6 +115,9 @@ def _convert(doc: JSON) -> DomainConfig:
         kw["localtime"] = True
     if b.get("disable_migrate") == "True":
         kw["nomigrate"] = 1
+    cpuid = cpuid_entries_from_json(b.get("cpuid"))
+    if cpuid:
+        kw["cpuid"] = cpuid
     pv = b.get("type.pv") or {}
     for key in ("kernel", "ramdisk", "bootloader"):
         value = b.get(key) or pv.get(key)

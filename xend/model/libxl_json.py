@@ -12,12 +12,13 @@ command line is composed the xend way (``root=`` … ``ip=`` … extra).
 libxl's default device model, ``stubdom-dm`` (HVM) sets
 ``device_model_stubdomain``; any other value is refused (ConfigError).
 
-Not translated (libxl has no equivalent, or xl ignores it): ``vncconsole``, ``guest_os_type``, ``isa``, ``fda``/``fdb``, ``parallel``,
-``monitor``, ``memory_sharing``, ``s3_integrity``, ``superpages``,
-``machine_address_size``, ``suppress_spurious_page_faults``, ``target``,
-``cpuid``/``cpuid_check`` (xend syntax), ``vscsi``, ``vusb``, ``vif2``,
-``access_control``, vif ``accel``/``policy``/``label``, disk ``protocol``,
-shared-write mode ``w!`` (becomes plain read-write).
+``cpuid`` (xend's syntax, see :mod:`xend.model.cpuid`) becomes
+``b_info.cpuid``; ``blkif``/``netif`` make a driver domain
+(``c_info.driver_domain``).  The xm variables libxl 4.17 cannot express
+are listed, each with its reason, in :mod:`xm.config.unapplied` (``xm
+create`` warns about each one a config sets).  Within devices, vif
+``accel``/``policy``/``label``, disk ``protocol`` and the shared-write mode
+``w!`` (it becomes plain read-write) are not translated either.
 
 :func:`from_libxl_json` is the best-effort way back, for a running domain
 whose only description is libxl's stored JSON (see its docstring).
@@ -29,6 +30,7 @@ import os
 from typing import Any
 
 from xend.errors import ConfigError
+from xend.model.cpuid import cpuid_policy_json
 from xend.model.devices import DiskSpec, PciSpec, VifSpec
 from xend.model.domconfig import DomainConfig
 from xend.model.libxl_hvm import (device_model_stubdomain, hvm_build_info,
@@ -98,6 +100,11 @@ def _create_info(cfg: DomainConfig) -> JSON:
     if cfg.pool:
         c["pool_name"] = cfg.pool
     c["run_hotplug_scripts"] = "True"
+    if cfg.blkif or cfg.netif:
+        # xm's "may serve as a block/network backend"; libxl then gives
+        # the domain what a driver domain needs (its libxl and
+        # device-model Xenstore directories)
+        c["driver_domain"] = "True"
     return c
 
 
@@ -126,6 +133,8 @@ def _build_info(cfg: DomainConfig, max_cpus: int | None) -> JSON:
         b["localtime"] = "True"
     if cfg.nomigrate:
         b["disable_migrate"] = "True"
+    if cfg.cpuid:
+        b["cpuid"] = cpuid_policy_json(cfg.cpuid)
     if device_model_stubdomain(cfg):
         b["device_model_stubdomain"] = "True"
     sched: JSON = {}
@@ -288,8 +297,9 @@ def from_libxl_json(doc: JSON) -> DomainConfig:
     The inverse of :func:`to_libxl_json` for everything it writes (see
     :mod:`xend.model.libxl_back`), for domains xend did not start (or whose
     config was lost) and for ``xl save`` files: name, uuid, type, pool,
-    hap/oos, memory, maxmem, vcpus, maxvcpus and affinity, scheduler
-    weight/cap, tsc_mode, shadow memory, localtime, nomigrate,
+    hap/oos, driver_domain (as blkif and netif), memory, maxmem, vcpus,
+    maxvcpus and affinity, scheduler weight/cap, tsc_mode, shadow memory,
+    localtime, nomigrate, cpuid (its MSR part has no xm spelling),
     kernel/ramdisk/cmdline (all of it lands in ``extra``), bootloader and
     its args, on_* actions, ioports, irqs, disks (``phy:`` for ``/dev``
     paths, ``file:`` for raw files, ``tap:<format>:`` otherwise), nics
