@@ -5,8 +5,9 @@ domains (``to_dict``/``from_dict`` JSON, versioned) and turns it into libxl
 JSON (:mod:`xend.model.libxl_json`) and into SXP for ``xm create -n`` and
 ``xm list -l`` (:mod:`xend.model.to_sxp`).  Every xm config variable has a
 home here: a field, the ``platform`` mapping (device-model options, see
-:mod:`xend.model.platform`) or ``other`` (variables libxl has no use for,
-kept so that nothing a user wrote is silently lost).
+:mod:`xend.model.platform`) or ``other`` (deprecated and IA64 variables).
+Those libxl 4.17 cannot apply are kept too, so that nothing a user wrote is
+lost, and ``xm create`` says it ignored them (:mod:`xm.config.unapplied`).
 
 Sizes are MiB, as in xm.  Instances are immutable; derive changed copies
 with :func:`dataclasses.replace`.  Sequence fields accept lists but always

@@ -4,7 +4,8 @@
 :mod:`.evaluator` (with :mod:`.statements`, :mod:`.expressions`,
 :mod:`.safe_builtins`) runs the Python-syntax file safely;
 :mod:`.variables` is the table of every xm variable; :mod:`.build` turns
-their values into a DomainConfig.
+their values into a DomainConfig; :mod:`.unapplied` lists the variables Xen
+4.17 cannot apply, which xm create reports instead of dropping silently.
 
 Where we differ from xm 4.4 on purpose: configs are not executed as Python
 unless asked (``allow_python``); ``True``/``False`` values are honoured

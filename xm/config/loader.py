@@ -5,12 +5,14 @@ This is what ``xm create``/``xm new`` do before talking to xend (reference
 §3.1): command-line variables win over the file; list variables given on
 the command line append; unknown ``VAR=VALUE`` become script variables
 (strings) for the file to use; ``name`` defaults to the file's basename.
+Variables that Xen 4.17 cannot apply are reported, not dropped silently
+(:mod:`xm.config.unapplied`).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from xend.errors import ConfigError
 from xend.model import sxp
@@ -18,6 +20,7 @@ from xend.model.domconfig import DomainConfig
 from xend.model.from_sxp import config_from_sxp
 from xm.config.build import make_domain_config
 from xm.config.evaluator import evaluate
+from xm.config.unapplied import warning_lines
 from xm.config.variables import (VARIABLES, convert_cmdline,
                                  convert_file_value)
 from xm.config.variables import help_config as _help_config
@@ -73,7 +76,8 @@ def build_config(defconfig: str | None, sxp_config: str | None,
                  assignments: list[str],
                  search_path: str = DEFAULT_SEARCH_PATH,
                  allow_python: bool = False,
-                 environ: Mapping[str, str] | None = None
+                 environ: Mapping[str, str] | None = None,
+                 warn: Callable[[str], None] | None = None
                  ) -> tuple[DomainConfig, str | None]:
     """Build the domain model and say which config file it came from.
 
@@ -81,7 +85,9 @@ def build_config(defconfig: str | None, sxp_config: str | None,
     are ignored, as in xm).  Otherwise *defconfig* (``-f``, default
     ``xmdefconfig``) is found on *search_path* and evaluated safely, or as
     real Python with *allow_python*.  *environ* (default ``os.environ``)
-    supplies DISPLAY/XAUTHORITY for SDL consoles.
+    supplies DISPLAY/XAUTHORITY for SDL consoles.  *warn* gets one line
+    (:mod:`xm.config.unapplied`) for each variable the file or the
+    assignments set that Xen 4.17 cannot apply, before the model is built.
     """
     if environ is None:
         environ = os.environ
@@ -91,6 +97,9 @@ def build_config(defconfig: str | None, sxp_config: str | None,
     path = find_config_file(defconfig or DEFAULT_CONFIG, search_path)
     namespace = read_config_file(path, script_vars, allow_python)
     values = merge_values(namespace, specified)
+    if warn is not None:
+        for line in warning_lines(values):
+            warn(line)
     if not values.get("name"):
         values["name"] = os.path.basename(defconfig or DEFAULT_CONFIG)
     return make_domain_config(values, environ), path
