@@ -6,6 +6,8 @@ Python), so relative paths and script variables are resolved where the
 user runs xm.  ``-n`` prints the ``(vm ...)`` SXP - or with ``--json`` the
 libxl JSON, as ``xl create -n`` does - without asking xend anything (but
 the host's CPU count, when ``cpus`` says ``all`` and ``--json`` lists them).
+A variable the config set that Xen 4.17 cannot apply gets one ``Warning:``
+line on stderr (:mod:`xm.config.unapplied`); the exit code is unchanged.
 Those modules are imported here, lazily, so that other commands start fast.
 """
 
@@ -38,14 +40,20 @@ def _build(xm: XmContext, words: list[str], defconfig: str | None,
     from xm.config.loader import build_config
     bare, assignments = split_arguments(words)
     name = bare or defconfig or DEFAULT_CONFIG
+    warnings: list[str] = []
     cfg, used = build_config(name, config, assignments, search_path=path,
-                             allow_python=python_config)
+                             allow_python=python_config,
+                             warn=warnings.append)
     # 4.4 named the file only when it searched for one (not for -F).  A
     # dry run keeps stdout a pure SXP/JSON document, so the note goes to
     # stderr there (as xl's "Parsing config from ...").
     if used and config is None and not quiet:
         stream = xm.err if dryrun else xm.out
         stream.write(f'Using config file "{used}".\n')
+    # Settings Xen 4.17 cannot apply: said even with --quiet (as 4.4's
+    # warnings were), on stderr, and the command goes on.
+    for line in warnings:
+        xm.err.write(line + "\n")
     return cfg
 
 

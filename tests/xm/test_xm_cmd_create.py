@@ -31,7 +31,7 @@ def loader(monkeypatch):
     mod = types.ModuleType("xm.config.loader")
 
     def build_config(defconfig, sxp_config, assignments, search_path=".:/etc/xen",
-                     allow_python=False):
+                     allow_python=False, warn=None):
         calls.append((defconfig, sxp_config, assignments, search_path,
                       allow_python))
         if defconfig == "missing":
