@@ -316,3 +316,14 @@ def test_absurd_nics_is_one_config_error(tmp_path: Path) -> None:
     conf.write_text("kernel = '/k'\nnics = 1024\n")
     cfg, _ = build_config(str(conf), None, [], environ={})
     assert len(cfg.vifs) == 1024
+
+
+def test_cpuid_entries_are_checked_at_once(tmp_path: Path) -> None:
+    """cpuid reaches libxl: a bad entry is refused by xm create/new, not
+    only when xend translates the config at start."""
+    conf = tmp_path / "c"
+    conf.write_text("kernel = '/k'\ncpuid = ['1:eax=0x1']\n")
+    cfg, _ = build_config(str(conf), None, [], environ={})
+    assert cfg.cpuid == ("1:eax=0x1",)
+    with pytest.raises(ConfigError, match="Invalid cpuid entry '1:ebx=1'"):
+        build_config(str(conf), None, ["cpuid=1:ebx=1"], environ={})

@@ -22,7 +22,6 @@ from typing import Any, Mapping, Sequence
 from xend.errors import ConfigError
 from xend.limits import (CPU_LIMIT, MAX_MEMORY_MIB, MAX_VCPUS,
                          MAX_VCPUS_BY_BUILDER)
-from xend.model.cpuid import parse_cpuid_entry
 from xend.model.devices import DiskSpec, PciSpec, VfbSpec, VifSpec
 from xend.model.platform import convert_platform_value
 from xend.model.values import (check_action, check_name, check_uuid,
@@ -209,8 +208,6 @@ class DomainConfig:
             check_action(key, getattr(self, key))
         _check_int(self.tsc_mode, "tsc_mode", 0, 3)
         _check_int(self.nomigrate, "nomigrate", 0, 1)
-        for entry in self.cpuid:
-            parse_cpuid_entry(entry)
         seen: set[str] = set()
         for disk in self.disks:
             disk.validate()

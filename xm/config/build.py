@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from xend.errors import ConfigError
 from xend.limits import MAX_NICS
+from xend.model.cpuid import parse_cpuid_entry
 from xend.model.devices import DiskSpec, PciSpec, VfbSpec, VifSpec
 from xend.model.domconfig import DomainConfig
 from xend.model.platform import PLATFORM_KEYS, convert_platform_value, is_true
@@ -72,6 +73,9 @@ def make_domain_config(values: Mapping[str, Any],
                 "access_control"):
         if v.get(key):
             kw[key] = tuple(str(item) for item in v[key])
+    for entry in kw.get("cpuid", ()):
+        # now rather than when xend translates it (at start, for xm new)
+        parse_cpuid_entry(entry)
     kw["irq"] = tuple(_int_item(i, "irq") for i in v.get("irq", []))
     kw["disks"] = tuple(DiskSpec.parse(_text(d, "disk"))
                         for d in v.get("disk", []))
