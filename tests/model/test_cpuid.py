@@ -30,11 +30,13 @@ def test_parse(entry: str, parsed: object) -> None:
     "", "eax=" + BITS, f"x1:eax={BITS}", f"8000000a:eax={BITS}",
     f"1,:eax={BITS}", "1:", f"1:esi={BITS}", f"1:eax {BITS}",
     "1:eax=" + BITS[:-1], "1:eax=" + BITS[:-1] + "q", "1:eax=0x100000000",
-    f"0x100000000:eax={BITS}", f"-1:eax={BITS}",
+    f"0x100000000:eax={BITS}", f"-1:eax={BITS}", f"+1:eax={BITS}",
+    f"1_0:eax={BITS}", f"\u0661:eax={BITS}", f"0x:eax={BITS}",
+    f"4294967296:eax={BITS}", "1:eax=0x" + "0" * 9, 1,
 ])
-def test_parse_errors(entry: str) -> None:
+def test_parse_errors(entry: object) -> None:
     with pytest.raises(ConfigError, match="Invalid cpuid entry"):
-        parse_cpuid_entry(entry)
+        parse_cpuid_entry(entry)  # type: ignore[arg-type]
 
 
 def test_bad_entries_are_refused_at_translation() -> None:

@@ -18,6 +18,7 @@ the array, which every 4.17 reads the same way.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
 from xend.errors import ConfigError
@@ -26,19 +27,17 @@ JSON = dict[str, Any]
 
 REGISTERS = ("eax", "ebx", "ecx", "edx")
 POLICY_CHARS = frozenset("01xks")
+# ASCII only, no sign or "_" (int() alone takes "1_0", "+1" and "١")
+_NUMBER = re.compile(r"0[xX][0-9a-fA-F]{1,8}|[0-9]{1,10}")
 
 
 def _number(text: str, entry: str, what: str) -> int:
     text = text.strip()
-    try:
-        if text[:2].lower() == "0x":
-            value = int(text[2:], 16)
-        else:
-            value = int(text, 10)
-    except ValueError:
+    if not _NUMBER.fullmatch(text):
         raise ConfigError(f"Invalid cpuid entry {entry!r}: {what} "
                           f"{text!r} is not a number (decimal, or hex "
-                          "after 0x)") from None
+                          "after 0x)")
+    value = int(text, 0) if text[:2].lower() == "0x" else int(text, 10)
     if not 0 <= value <= 0xFFFFFFFF:
         raise ConfigError(f"Invalid cpuid entry {entry!r}: {what} "
                           f"{text!r} is out of range")
