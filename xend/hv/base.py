@@ -116,6 +116,43 @@ class HostInfo:
 
 
 @dataclass(frozen=True)
+class CpuTopology:
+    """Where one online physical cpu sits (``xm info -n``'s cpu_topology).
+
+    A field Xen reports as invalid (libxl's ``*_INVALID_ENTRY``) is None.
+    """
+
+    cpu: int
+    core: int | None
+    socket: int | None
+    node: int | None
+
+
+@dataclass(frozen=True)
+class NumaNode:
+    """One NUMA node with memory (``xm info -n``'s numa_info).
+
+    ``distances[j]`` is the distance to node ``j`` (None: Xen gave none);
+    ``dma32_free_kb`` is the free memory below 4 GiB, None where the
+    backend cannot know it (libxl has no call for it).
+    """
+
+    node: int
+    total_kb: int
+    free_kb: int
+    distances: tuple[int | None, ...]
+    dma32_free_kb: int | None = None
+
+
+@dataclass(frozen=True)
+class HostTopology:
+    """The host's online cpus and its NUMA nodes with memory."""
+
+    cpus: tuple[CpuTopology, ...]
+    nodes: tuple[NumaNode, ...]
+
+
+@dataclass(frozen=True)
 class DomainEvent:
     """A domain shut down (with a reason) or died; delivered by watch_events."""
 
@@ -143,6 +180,10 @@ class Hypervisor(Protocol):
 
     # -- host ------------------------------------------------------------
     def host_info(self) -> HostInfo: ...
+    def host_topology(self) -> HostTopology:
+        """Core, socket and node of each online cpu (offline ones are left
+        out, as ``xl info -n`` does) and the nodes that have memory."""
+        ...
     def scheduler(self) -> str: ...
     def dmesg(self, clear: bool = False) -> str: ...
     def send_debug_keys(self, keys: str) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import socket
 
-from xend.hv.base import HostInfo
+from xend.hv.base import CpuTopology, HostInfo, HostTopology, NumaNode
 
 XEN_RESERVED_KB = 64 * 1024
 CPU_MHZ = 2400
@@ -22,6 +22,10 @@ XEN_CAPS = "xen-3.0-x86_64 hvm-3.0-x86_32 hvm-3.0-x86_32p hvm-3.0-x86_64"
 XEN_EXTRA = ".0-sim"
 # Xen's default console ring (conring_size) is 16 KiB.
 CONSOLE_RING_BYTES = 16 * 1024
+# ACPI SLIT's distance of a node to itself.
+LOCAL_DISTANCE = 10
+# The DMA32 zone ends at 4 GiB.
+DMA32_LIMIT_KB = 4 * 1024 * 1024
 SCHEDULERS = {"credit": "SMP Credit Scheduler (credit)",
               "credit2": "SMP Credit Scheduler rev2 (credit2)",
               "null": "null Scheduler (null)",
@@ -49,6 +53,24 @@ def host_info(*, host_cpus: int, total_kb: int, free_kb: int,
         cc_compile_by="sim", cc_compile_domain="localdomain",
         cc_compile_date="Wed Nov  1 00:00:00 UTC 2023",
         extra={"host": socket.gethostname(), "backend": "sim"})
+
+
+def topology(*, host_cpus: int, free_kb: int,
+             total_kb: int) -> HostTopology:
+    """One socket, one node: cpu ``i`` is core ``i`` (no hyperthreads),
+    matching ``host_info``'s cores_per_socket and threads_per_core.
+
+    The node holds all of the host's memory.  Its free DMA32 memory (what
+    4.4 showed as dma32Memory) is the free memory up to 4 GiB: Xen hands
+    domains memory from the top of the address space down, so the memory
+    below 4 GiB is the last to go; the simulator models no MMIO hole.
+    """
+    cpus = tuple(CpuTopology(cpu=i, core=i, socket=0, node=0)
+                 for i in range(host_cpus))
+    node = NumaNode(node=0, total_kb=total_kb, free_kb=free_kb,
+                    distances=(LOCAL_DISTANCE,),
+                    dma32_free_kb=min(free_kb, DMA32_LIMIT_KB))
+    return HostTopology(cpus=cpus, nodes=(node,))
 
 
 def boot_log(*, host_cpus: int, total_kb: int, scheduler: str,

@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 
 from xend.errors import InvalidArgument, NotSupported
-from xend.hv.base import JSON, HostInfo, SchedParams, VcpuInfo
+from xend.hv.base import JSON, HostInfo, HostTopology, SchedParams, VcpuInfo
 from xend.hv.sim import host, xs_keys
 from xend.hv.sim.core import SimCore
 from xend.hv.sim.lifecycle import assign_nic
@@ -303,6 +303,12 @@ class ResourceOps(SimCore):
                 host_cpus=self._host_cpus, total_kb=self._total_kb,
                 free_kb=self._free_kb(), scheduler=self._scheduler,
                 dom0_memory_mib=self._dom0_memory_mib)
+
+    def host_topology(self) -> HostTopology:
+        with self._lock:
+            return host.topology(host_cpus=self._host_cpus,
+                                 total_kb=self._total_kb,
+                                 free_kb=self._free_kb())
 
     def dmesg(self, clear: bool = False) -> str:
         if not clear:
