@@ -25,6 +25,7 @@ JSON_TYPES = (
     "domain_config", "dominfo", "physinfo", "version_info", "vcpuinfo",
     "device_disk", "device_nic", "diskinfo", "nicinfo",
     "domain_sched_params", "domain_restore_params", "event",
+    "cputopology", "numainfo",
 )
 
 _CDEF_HEAD = r"""
@@ -48,6 +49,8 @@ typedef struct { ...; } libxl_device_nic;
 typedef struct { ...; } libxl_diskinfo;
 typedef struct { ...; } libxl_nicinfo;
 typedef struct { ...; } libxl_event;
+typedef struct { ...; } libxl_cputopology;
+typedef struct { ...; } libxl_numainfo;
 typedef struct { uint32_t size; uint8_t *map; ...; } libxl_bitmap;
 typedef struct {
     libxl_scheduler sched;
@@ -62,6 +65,8 @@ typedef struct {
 } libxl_domain_restore_params;
 
 #define LIBXL_VERSION ...
+#define LIBXL_CPUTOPOLOGY_INVALID_ENTRY ...
+#define LIBXL_NUMAINFO_INVALID_ENTRY ...
 #define LIBXL_SUSPEND_DEBUG ...
 #define LIBXL_SUSPEND_LIVE ...
 #define ERROR_NOT_READY ...
@@ -91,6 +96,10 @@ int libxl_xen_console_read_line(libxl_ctx *ctx, libxl_xen_console_reader *cr,
 void libxl_xen_console_read_finish(libxl_ctx *ctx,
                                    libxl_xen_console_reader *cr);
 int libxl_send_debug_keys(libxl_ctx *ctx, char *keys);
+libxl_cputopology *libxl_get_cpu_topology(libxl_ctx *ctx, int *nb_cpu_out);
+void libxl_cputopology_list_free(libxl_cputopology *list, int nb_cpu);
+libxl_numainfo *libxl_get_numainfo(libxl_ctx *ctx, int *nr);
+void libxl_numainfo_list_free(libxl_numainfo *list, int nr);
 
 /* domains: query */
 libxl_dominfo *libxl_list_domain(libxl_ctx *ctx, int *nb_domain_out);

@@ -55,6 +55,30 @@ class Libxl(DeviceOps, EventOps, Context):
         return check(self.lib.libxl_get_max_cpus(self.ctx),
                      "libxl_get_max_cpus")
 
+    def cpu_topology(self) -> list[JSON]:
+        """libxl_cputopology of every cpu Xen knows ({core, socket, node};
+        an offline cpu has LIBXL_CPUTOPOLOGY_INVALID_ENTRY in each)."""
+        nb = self.ffi.new("int *")
+        array = self.lib.libxl_get_cpu_topology(self.ctx, nb)
+        if array == self.ffi.NULL:
+            fail("libxl_get_cpu_topology")
+        try:
+            return self.array_to_dicts("cputopology", array, nb[0])
+        finally:
+            self.lib.libxl_cputopology_list_free(array, nb[0])
+
+    def numa_info(self) -> list[JSON]:
+        """libxl_numainfo of every node ({size, free} in bytes, dists); a
+        node without memory has LIBXL_NUMAINFO_INVALID_ENTRY as its size."""
+        nr = self.ffi.new("int *")
+        array = self.lib.libxl_get_numainfo(self.ctx, nr)
+        if array == self.ffi.NULL:
+            fail("libxl_get_numainfo")
+        try:
+            return self.array_to_dicts("numainfo", array, nr[0])
+        finally:
+            self.lib.libxl_numainfo_list_free(array, nr[0])
+
     def console_read(self, clear: bool = False) -> str:
         """The hypervisor's console ring (``xl dmesg``)."""
         reader = self.lib.libxl_xen_console_read_start(self.ctx, int(clear))

@@ -25,12 +25,14 @@ from xend.errors import (DomainExists, DomainNotFound, HypervisorError,
                          NotSupported, XendError)
 from xend.hv import libxl_convert as convert
 from xend.hv.base import (JSON, DomainInfo, EventCallback, HostInfo,
+                          HostTopology,
                           SaveProgress, SchedParams, VcpuInfo)
 from xend.hv.debugkeys import check_debug_keys
 from xend.hv.diskroom import check_room
 from xend.hv.dumpable import never_ran
 from xend.hv.libxl_events import EventPump
 from xend.hv.libxl_stream import check_image
+from xend.hv.libxl_topology import host_topology
 from xend.limits import MAX_VCPUS, memory_error
 
 if TYPE_CHECKING:
@@ -121,6 +123,9 @@ class LibxlHypervisor:
         xl = self._xl
         return convert.host_info(xl.physinfo(), xl.version_info(),
                                  xl.scheduler())
+
+    def host_topology(self) -> HostTopology:
+        return host_topology(self._xl.cpu_topology(), self._xl.numa_info())
 
     def scheduler(self) -> str:
         return self._xl.scheduler()
