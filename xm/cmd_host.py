@@ -6,11 +6,15 @@ from xm import render
 from xm.context import XmContext
 
 
-def info(xm: XmContext, config: bool) -> None:
+def info(xm: XmContext, config: bool, numa: bool = False) -> None:
     if config:
         xm.out.write(_xend_config())
         return
-    xm.out.write(render.info(xm.call("xend.node.info")))
+    # Without -n the call has no argument, as before (and as 4.4's
+    # xend.node.info() defaulted).
+    pairs = xm.call("xend.node.info", True) if numa else \
+        xm.call("xend.node.info")
+    xm.out.write(render.info(pairs))
 
 
 def _xend_config() -> str:

@@ -13,6 +13,7 @@ import time
 from typing import Any
 
 from xend.domains.base import DOM0_ID, DOM0_NAME, DomainServiceBase
+from xend.domains.numainfo import format_cpu_topology, format_numa_info
 from xend.domains.records import build_record, matches_state
 from xend.domains.table import DomainEntry
 from xend.errors import DomainNotFound
@@ -97,7 +98,9 @@ class QueriesMixin(DomainServiceBase):
         return entry.restart_count if entry is not None else 0
 
     # -- host ------------------------------------------------------------------
-    def node_info(self) -> list[list[Any]]:
+    def node_info(self, numa_flag: bool = False) -> list[list[Any]]:
+        """``xm info``'s rows; with ``numa_flag`` (``xm info -n``) also
+        cpu_topology and numa_info, after free_cpus as in 4.4."""
         host = self.hv.host_info()
         uname = platform.uname()
         free_cpus = 0
@@ -112,6 +115,7 @@ class QueriesMixin(DomainServiceBase):
             ("total_memory", host.total_memory_kb // 1024),
             ("free_memory", host.free_memory_kb // 1024),
             ("free_cpus", free_cpus),
+            *(self._numa_rows() if numa_flag else []),
             ("xen_major", host.xen_major), ("xen_minor", host.xen_minor),
             ("xen_extra", host.xen_extra), ("xen_caps", host.xen_caps),
             ("xen_scheduler", host.xen_scheduler),
@@ -126,6 +130,11 @@ class QueriesMixin(DomainServiceBase):
             ("xend_config_format", XEND_CONFIG_FORMAT),
         ]
         return [[k, v] for k, v in rows]
+
+    def _numa_rows(self) -> list[tuple[str, Any]]:
+        topo = self.hv.host_topology()
+        return [("cpu_topology", format_cpu_topology(topo.cpus)),
+                ("numa_info", format_numa_info(topo.nodes))]
 
     @staticmethod
     def dom0_name() -> str:

@@ -67,8 +67,9 @@ METHODS: tuple[Method, ...] = (
     # -- daemon / node -----------------------------------------------------
     _m("xend.version", "Daemon version and hypervisor kind: "
        "{'version', 'hypervisor', 'api'}.", modifies=False),
-    _m("xend.node.info", "Host information as a list of [key, value].",
-       modifies=False),
+    _m("xend.node.info", "Host information as a list of [key, value]; "
+       "numa_flag adds cpu_topology and numa_info (xm info -n).",
+       Param("numa_flag", "bool", False), modifies=False),
     _m("xend.node.dmesg.info", "The hypervisor's console ring (str).",
        modifies=False),
     _m("xend.node.dmesg.clear", "Return the console ring and clear it."),
