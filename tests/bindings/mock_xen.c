@@ -4,7 +4,9 @@
  * be opened on a machine without Xen.  Compiled by tests/bindings/xlmock.py
  * at test time.  Anything that really makes a hypercall or a Xenstore
  * request still fails (or crashes): tests only use the JSON functions and
- * the calls mocked here.
+ * the calls mocked here (xc_cputopoinfo / xc_numainfo describe a
+ * one-socket host: 8 cpus with 2 threads a core and an offline slot,
+ * node 0 with 16 GiB and a memoryless node 1).
  */
 #define LIBXL_API_VERSION 0x041400
 #include <string.h>
@@ -79,4 +81,43 @@ int libxl_get_scheduler(libxl_ctx *ctx)
 {
     (void)ctx;
     return LIBXL_SCHEDULER_CREDIT2;
+}
+
+/* Xen's sysctl topology records (public/sysctl.h), as libxl reads them. */
+struct mock_cputopo { uint32_t core, socket, node; };
+struct mock_meminfo { uint64_t memsize, memfree; };
+#define MOCK_INVALID (~0U)
+#define MOCK_CPU_SLOTS 9          /* cpus 0-7 online, slot 8 offline */
+#define MOCK_NODES 2              /* node 1 has no memory */
+
+int xc_cputopoinfo(void *xch, unsigned *max_cpus, struct mock_cputopo *t)
+{
+    unsigned i;
+    (void)xch;
+    if (t) {
+        for (i = 0; i < MOCK_CPU_SLOTS && i < *max_cpus; i++) {
+            t[i].core = i < 8 ? i / 2 : MOCK_INVALID;
+            t[i].socket = i < 8 ? 0 : MOCK_INVALID;
+            t[i].node = i < 8 ? 0 : MOCK_INVALID;
+        }
+    }
+    *max_cpus = MOCK_CPU_SLOTS;
+    return 0;
+}
+
+int xc_numainfo(void *xch, unsigned *max_nodes, struct mock_meminfo *m,
+                uint32_t *distance)
+{
+    unsigned i, j;
+    (void)xch;
+    if (m && distance) {
+        for (i = 0; i < MOCK_NODES && i < *max_nodes; i++) {
+            m[i].memsize = i ? MOCK_INVALID : 16ULL << 30;
+            m[i].memfree = i ? MOCK_INVALID : 4ULL << 30;
+            for (j = 0; j < MOCK_NODES; j++)
+                distance[i * MOCK_NODES + j] = i == j ? 10 : 20;
+        }
+    }
+    *max_nodes = MOCK_NODES;
+    return 0;
 }

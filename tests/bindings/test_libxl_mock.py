@@ -133,6 +133,25 @@ def test_host_info_returns_the_mocked_values(mock_env: dict[str, str]) -> None:
     assert info["extra"]["scrub_memory_kb"] == "1024"
 
 
+def test_host_topology_over_libxls_own_lists(mock_env: dict[str, str]) -> None:
+    """libxl_get_cpu_topology / libxl_get_numainfo run for real over the
+    mocked sysctls: the offline cpu slot and the memoryless node are left
+    out, as xl info -n leaves them out."""
+    out = run("""
+        import dataclasses, json
+        from xend.hv import make_hypervisor
+        hv = make_hypervisor("libxl")
+        topo = hv.host_topology()
+        hv.close()
+        print(json.dumps(dataclasses.asdict(topo)))
+    """, mock_env)
+    assert [(c["cpu"], c["core"], c["socket"], c["node"])
+            for c in out["cpus"]] == [(i, i // 2, 0, 0) for i in range(8)]
+    assert out["nodes"] == [{"node": 0, "total_kb": 16 * 1024 * 1024,
+                             "free_kb": 4 * 1024 * 1024,
+                             "distances": [10, 20], "dma32_free_kb": None}]
+
+
 def test_event_thread_starts_and_stops(mock_env: dict[str, str]) -> None:
     # Nothing is armed (that needs Xenstore); this runs libxl's
     # beforepoll/poll/afterpoll loop in the shim and its wake-up pipe.

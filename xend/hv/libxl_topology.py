@@ -10,7 +10,7 @@ without memory).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 from xend.hv.base import JSON, CpuTopology, HostTopology, NumaNode
 
@@ -19,22 +19,22 @@ from xend.hv.base import JSON, CpuTopology, HostTopology, NumaNode
 INVALID_ENTRY = 0xFFFFFFFF
 
 
-def _valid(value: Any) -> int | None:
-    if value is None or int(value) == INVALID_ENTRY:
-        return None
-    return int(value)
+def _valid(entry: JSON, key: str) -> int | None:
+    # libxl's JSON printer leaves out a field at its default (0).
+    value = int(entry.get(key) or 0)
+    return None if value == INVALID_ENTRY else value
 
 
 def cpu_topology(entries: Sequence[JSON]) -> tuple[CpuTopology, ...]:
     """The online cpus, indexed as libxl lists them."""
     cpus = []
     for cpu, entry in enumerate(entries):
-        core = _valid(entry.get("core"))
+        core = _valid(entry, "core")
         if core is None:
             continue
         cpus.append(CpuTopology(cpu=cpu, core=core,
-                                socket=_valid(entry.get("socket")),
-                                node=_valid(entry.get("node"))))
+                                socket=_valid(entry, "socket"),
+                                node=_valid(entry, "node")))
     return tuple(cpus)
 
 
@@ -42,14 +42,15 @@ def numa_nodes(entries: Sequence[JSON]) -> tuple[NumaNode, ...]:
     """The nodes with memory; sizes come from libxl in bytes."""
     nodes = []
     for node, entry in enumerate(entries):
-        size = _valid(entry.get("size"))
+        size = _valid(entry, "size")
         if size is None:
             continue
-        free = _valid(entry.get("free"))
+        free = _valid(entry, "free")
         nodes.append(NumaNode(
             node=node, total_kb=size // 1024,
             free_kb=(free or 0) // 1024,
-            distances=tuple(_valid(d) for d in entry.get("dists") or ())))
+            distances=tuple(None if int(d) == INVALID_ENTRY else int(d)
+                            for d in entry.get("dists") or ())))
     return tuple(nodes)
 
 
