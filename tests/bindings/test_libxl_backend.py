@@ -21,7 +21,7 @@ import pytest
 from bindings.errors import error_for
 from bindings.events import LibxlEvent
 from xend import errors as xe
-from xend.hv.base import DomainEvent, Hypervisor
+from xend.hv.base import CpuTopology, DomainEvent, Hypervisor, NumaNode
 from xend.hv.libxl import LibxlHypervisor
 from test_libxl_stream import image as libxl_image
 
@@ -37,6 +37,8 @@ class FakeLibxl:
         self.sched = ("credit2", 256, 0)
         self.events: queue.Queue[LibxlEvent] = queue.Queue()
         self.closed = False
+        self.topology: list[dict[str, Any]] = []
+        self.numa: list[dict[str, Any]] = []
 
     def _call(self, name: str, *args: Any) -> None:
         self.calls.append((name, *args))
@@ -154,6 +156,12 @@ class FakeLibxl:
 
     def send_debug_keys(self, keys: str) -> None:
         self._call("send_debug_keys", keys)
+
+    def cpu_topology(self) -> list[dict[str, Any]]:
+        return self.topology
+
+    def numa_info(self) -> list[dict[str, Any]]:
+        return self.numa
 
     def core_dump(self, domid: int, filename: str) -> None:
         self._call("core_dump", domid, filename)
@@ -541,3 +549,23 @@ def test_core_dump_of_a_pv_domain_that_never_ran_says_so(
     fake.dominfo[5].update(domain_type="hvm")
     with pytest.raises(xe.HypervisorError):
         hv.core_dump(5, str(tmp_path / "h.core"))
+
+
+def test_host_topology_drops_invalid_entries_as_xl_does(
+        hv: LibxlHypervisor, fake: FakeLibxl) -> None:
+    """libxl's JSON omits fields at 0; an offline cpu has
+    LIBXL_CPUTOPOLOGY_INVALID_ENTRY in each field, a memoryless node in its
+    size; sizes are bytes, distances may be invalid too."""
+    bad = 0xFFFFFFFF
+    fake.topology = [{}, {"core": 1}, {"core": bad, "socket": bad,
+                                       "node": bad},
+                     {"core": 2, "socket": bad, "node": 1}]
+    fake.numa = [{"size": 8 << 30, "free": 3 << 30, "dists": [10, 21, bad]},
+                 {"size": bad, "free": bad, "dists": [21, 10, bad]},
+                 {"size": 1 << 30, "dists": [bad, 21, 10]}]
+    topo = hv.host_topology()
+    assert topo.cpus == (CpuTopology(0, 0, 0, 0), CpuTopology(1, 1, 0, 0),
+                         CpuTopology(3, 2, None, 1))
+    assert topo.nodes == (
+        NumaNode(0, 8 << 20, 3 << 20, (10, 21, None)),
+        NumaNode(2, 1 << 20, 0, (None, 21, 10)))
