@@ -532,3 +532,19 @@ def test_core_dump_refusals(hv: Hypervisor, tmp_path: Path) -> None:
         hv.core_dump(4242, str(tmp_path / "none.core"))
     assert not (tmp_path / "dom0.core").exists()
     assert not (tmp_path / "none.core").exists()
+
+
+# -- host topology (xm info -n) -----------------------------------------------
+def test_host_topology(hv: Hypervisor) -> None:
+    info = hv.host_info()
+    topo = hv.host_topology()
+    assert len(topo.cpus) == info.nr_cpus          # one row per online cpu
+    assert len({c.cpu for c in topo.cpus}) == len(topo.cpus)
+    assert all(c.node is None or 0 <= c.node < info.nr_nodes
+               for c in topo.cpus)
+    assert topo.nodes
+    for node in topo.nodes:
+        assert 0 <= node.node < info.nr_nodes
+        assert 0 <= node.free_kb <= node.total_kb
+        known = [d for d in node.distances if d is not None]
+        assert node.distances[node.node] == min(known)
