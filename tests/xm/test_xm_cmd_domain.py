@@ -163,6 +163,26 @@ def test_info(xm, fake):
                      "nr_cpus                : 4\n")
 
 
+def test_info_numa_asks_xend_for_the_topology(xm, fake):
+    """-n/--numa is xend.node.info(True); the multi-line values print after
+    the key like any other (4.4); without -n the call has no argument."""
+    fake.answers["xend.node.info"] = lambda *numa: [
+        ["free_cpus", 0],
+        *([["cpu_topology", "\ncpu:    core    socket     node\n"
+                            "  0:       0        0        0"]] if numa else []),
+        ["xen_major", 4]]
+    assert xm("info").out == ("free_cpus              : 0\n"
+                              "xen_major              : 4\n")
+    for flag in ("-n", "--numa"):
+        assert xm("info", flag).out == (
+            "free_cpus              : 0\n"
+            "cpu_topology           : \n"
+            "cpu:    core    socket     node\n"
+            "  0:       0        0        0\n"
+            "xen_major              : 4\n")
+    assert [params for _, params, _ in fake.calls] == [(), (True,), (True,)]
+
+
 def test_dmesg_and_log(xm, fake):
     fake.answers["xend.node.dmesg.info"] = "(XEN) one\n(XEN) two\n"
     fake.answers["xend.node.dmesg.clear"] = "(XEN) three\n"
