@@ -202,3 +202,39 @@ def test_xm_dump_core_crash_destroys(xend: XendProcess, g: lab_guest.LabGuest) -
     xl.wait_gone(NAME, timeout=60)
     assert _header(core)[1] == 1
     core.unlink()
+
+
+def _section(text: str, start: str, row: str) -> dict[int, tuple[int, ...]]:
+    """The rows matching ``row`` from the line starting ``start`` to the
+    next ``key : value`` line (or the end), keyed by their first number."""
+    rows: dict[int, tuple[int, ...]] = {}
+    inside = False
+    for line in text.splitlines():
+        if line.startswith(start):
+            inside = True
+            continue
+        if inside and re.match(r"^[a-z][a-z_ ]* +:", line):
+            break
+        match = re.match(row, line) if inside else None
+        if match:
+            numbers = tuple(int(n) for n in match.groups())
+            rows[numbers[0]] = numbers[1:]
+    return rows
+
+
+CPU_ROW = r"^\s*(\d+):\s+(-?\d+)\s+(-?\d+)\s+(-?\d+)\s*$"
+
+
+@pytest.mark.scenario("info-numa")
+def test_xm_info_numa_matches_xl(xend: XendProcess) -> None:
+    """`xm info -n`'s cpu_topology has xl's rows (cpu: core socket node),
+    and numa_info the same nodes with the same total memory in MiB."""
+    ours = xend.xm("info", "-n").stdout
+    theirs = xl.run("info", "-n").stdout
+    our_cpus = _section(ours, "cpu_topology ", CPU_ROW)
+    xl_cpus = _section(theirs, "cpu_topology ", CPU_ROW)
+    assert our_cpus and our_cpus == xl_cpus, (ours, theirs)
+    our_nodes = _section(ours, "numa_info ", r"^\s*(\d+):\s+(\d+)MB")
+    xl_nodes = _section(theirs, "numa_info ", r"^\s*(\d+):\s+(\d+)\s")
+    assert our_nodes and our_nodes == xl_nodes, (ours, theirs)
+    assert "cpu_topology" not in xend.xm("info").stdout
