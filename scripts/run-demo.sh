@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 [ "$(id -u)" = 0 ] || { echo "Error: run as root (sudo make run)" >&2; exit 1; }
 scripts/venv.sh
-for tool in xm xend; do
+for tool in xm xend check_xend; do
     ln -sf "$PWD/.venv/bin/$tool" /usr/local/sbin/$tool
 done
 install -d -m 755 /etc/xen
