@@ -46,8 +46,13 @@ def delete(xm: XmContext, dom: str) -> None:
     xm.call("xend.domain.delete", dom)
 
 
-def start(xm: XmContext, dom: str, paused: bool) -> None:
+def start(xm: XmContext, dom: str, paused: bool,
+          console_autoconnect: bool) -> None:
     xm.call("xend.domain.start", dom, paused)
+    if console_autoconnect and not xm.dry_run:
+        # As xm create -c: the console of the domain just started.
+        from xm.cmd_console import attach_console
+        attach_console(xm, dom)
 
 
 def suspend(xm: XmContext, dom: str) -> None:

@@ -43,7 +43,7 @@ FORCE = Opt("force", "Force device removal (no guest cooperation).",
 LONG_DEVICES = Opt("long", "List devices in SXP, with all their keys.",
                    short="l", long="long")
 
-# Options of create and new (4.4 create.py; -c/-x/-s and VNC not yet).
+# Options of create and new (4.4 create.py; -x/-s not yet).
 CONFIG_OPTIONS = (
     Opt("help_config", "Print the available configuration variables "
         "(vars) for the configuration script.", long="help_config"),
@@ -92,8 +92,12 @@ COMMANDS: tuple[Command, ...] = (
         "<ConfigFile> [options] [vars]", "xm.cmd_create:create",
         args=(Arg("words", variadic=True),),
         options=(Opt("paused", "Leave the domain paused after it is "
-                     "created.", short="p", long="paused"),) + CONFIG_OPTIONS,
-        methods=("xend.domain.create", "xend.node.info"), essential=True,
+                     "created.", short="p", long="paused"),
+                 Opt("console_autoconnect", "Connect to the console after "
+                     "the domain is created.", short="c",
+                     long="console_autoconnect")) + CONFIG_OPTIONS,
+        methods=("xend.domain.create", "xend.node.info",
+                 "xend.domain.getConsolePath"), essential=True,
         usage_on_error=False, dry_run=False, extra_help=CONFIG_HELP),
     Command("new", "domain", "Adds a domain to Xend domain management",
         "<ConfigFile> [options] [vars]", "xm.cmd_create:new",
@@ -251,8 +255,13 @@ COMMANDS: tuple[Command, ...] = (
                  "xend.domain.getRestartCount", "xend.domain.shutdown"),
         essential=True),
     Command("start", "domain", "Start a Xend managed domain", "<DomainName>",
-        "xm.cmd_domain:start", args=(DOM,), options=(PAUSED,),
-        methods=("xend.domain.start",), essential=True),
+        "xm.cmd_domain:start", args=(DOM,),
+        options=(PAUSED,
+                 Opt("console_autoconnect", "Connect to the console after "
+                     "the domain is created", short="c",
+                     long="console_autoconnect")),
+        methods=("xend.domain.start", "xend.domain.getConsolePath"),
+        essential=True),
     Command("suspend", "domain", "Suspend a Xend managed domain",
         "<DomainName>",
         "xm.cmd_domain:suspend", args=(DOM,), methods=("xend.domain.suspend",),
