@@ -12,7 +12,8 @@ Those modules are imported here, lazily, so that other commands start fast.
 
 ``xm create -c`` then attaches the terminal to the new domain's console,
 exactly as ``xm console DOMID`` would (:mod:`xm.cmd_console`); Ctrl-]
-leaves it.  4.4 forked and exec'd xenconsole once the domain showed up;
+leaves it.  ``--vncviewer`` starts a VNC viewer on the domain's display
+first (:mod:`xm.cmd_vncviewer`).  4.4 forked and exec'd xenconsole once the domain showed up;
 here the create returns first, so a failed create never opens a console
 and keeps its exit code.
 """
@@ -99,7 +100,8 @@ def _help_config(xm: XmContext) -> None:
 
 
 def create(xm: XmContext, words: list[str], paused: bool,
-           console_autoconnect: bool, quiet: bool, dryrun: bool, json: bool,
+           console_autoconnect: bool, vncviewer: bool,
+           vncviewer_autopass: bool, quiet: bool, dryrun: bool, json: bool,
            path: str | None, defconfig: str | None, config: str | None,
            help_config: bool, python_config: bool) -> None:
     if help_config:
@@ -110,9 +112,16 @@ def create(xm: XmContext, words: list[str], paused: bool,
     if dryrun:
         _dry_run(xm, cfg, json)         # -c: nothing to attach to
         return
+    viewer = None
+    if vncviewer or vncviewer_autopass:     # no viewer: create nothing
+        from xm.cmd_vncviewer import viewer_program
+        viewer = viewer_program()
     rec = xm.call("xend.domain.create", cfg.to_dict(), paused)
     if not quiet:
         xm.echo(f"Started domain {rec.get('name')} (id={rec.get('domid')})")
+    if viewer is not None:
+        from xm.cmd_vncviewer import start_viewer_after
+        start_viewer_after(xm, rec["name"], vncviewer_autopass, viewer)
     if console_autoconnect:
         # As `xm console DOMID` once create has returned: the domain runs
         # (or, with -p, stays paused: 4.4 attached to it all the same).

@@ -64,6 +64,15 @@ CONFIG_OPTIONS = (
 )
 
 
+# --vncviewer of create and start (4.4 main.py's texts, with what differs).
+VNC_OPTIONS = (
+    Opt("vncviewer", "Connect to display via VNC after the domain is "
+        "created", long="vncviewer"),
+    Opt("vncviewer_autopass", "Pass VNC password to viewer via stdin and "
+        "-autopass (implies --vncviewer)", long="vncviewer-autopass"),
+)
+
+
 CONFIG_HELP = """\
 Domain creation parameters can be set by command-line switches, from
 a python configuration script or an SXP config file. See documentation
@@ -88,6 +97,17 @@ COMMANDS: tuple[Command, ...] = (
         methods=("xend.domain.getConsolePath",), essential=True,
         dry_run=False,
         extra_help="Press Ctrl-] to leave the console.\n"),
+    Command("vncviewer", "domain", "Attach to <Domain>'s VNC server.",
+        "[--[vncviewer-]autopass] <Domain>", "xm.cmd_vncviewer:vncviewer",
+        args=(DOM,),
+        options=(Opt("autopass", "Pass VNC password to viewer via stdin "
+                     "and -autopass", long="autopass"),
+                 Opt("vncviewer_autopass", "(consistency alias for "
+                     "--autopass)", long="vncviewer-autopass")),
+        methods=("xend.domain.getVncDisplay",), essential=True,
+        dry_run=False, usage_on_error=False,
+        extra_help="Runs $VNCVIEWER (default vncviewer) on the domain's "
+        "VNC display\n(HOST:DISPLAY, as libxl recorded it).\n"),
     Command("create", "domain", "Create a domain based on <ConfigFile>.",
         "<ConfigFile> [options] [vars]", "xm.cmd_create:create",
         args=(Arg("words", variadic=True),),
@@ -95,9 +115,11 @@ COMMANDS: tuple[Command, ...] = (
                      "created.", short="p", long="paused"),
                  Opt("console_autoconnect", "Connect to the console after "
                      "the domain is created.", short="c",
-                     long="console_autoconnect")) + CONFIG_OPTIONS,
+                     long="console_autoconnect")) + VNC_OPTIONS
+        + CONFIG_OPTIONS,
         methods=("xend.domain.create", "xend.node.info",
-                 "xend.domain.getConsolePath"), essential=True,
+                 "xend.domain.getConsolePath", "xend.domain.getVncDisplay"),
+        essential=True,
         usage_on_error=False, dry_run=False, extra_help=CONFIG_HELP),
     Command("new", "domain", "Adds a domain to Xend domain management",
         "<ConfigFile> [options] [vars]", "xm.cmd_create:new",
@@ -259,8 +281,9 @@ COMMANDS: tuple[Command, ...] = (
         options=(PAUSED,
                  Opt("console_autoconnect", "Connect to the console after "
                      "the domain is created", short="c",
-                     long="console_autoconnect")),
-        methods=("xend.domain.start", "xend.domain.getConsolePath"),
+                     long="console_autoconnect")) + VNC_OPTIONS,
+        methods=("xend.domain.start", "xend.domain.getConsolePath",
+                 "xend.domain.getVncDisplay"),
         essential=True),
     Command("suspend", "domain", "Suspend a Xend managed domain",
         "<DomainName>",

@@ -1,8 +1,10 @@
-"""xm create -c and xm start -c against the real xend on the simulator.
+"""xm create -c / start -c, and the VNC viewer commands, against the real
+xend on the simulator.
 
 The console half runs on a pseudo-terminal, as a user's shell would run
 it: xm prints ``Started domain``, the guest's console follows on the same
-terminal, and Ctrl-] ends xm with status 0.
+terminal, and Ctrl-] ends xm with status 0.  The viewer is a script named
+by $VNCVIEWER that writes down its arguments and its stdin.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import select
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from tests.e2e.conftest import XendEnv, basic_config
 
@@ -108,3 +111,65 @@ def test_start_c_attaches_to_the_managed_domain(xend_env: XendEnv):
     shown = session(env, "m1", "start", "-c", "m1")
     assert b"Linux version" in shown
     assert env.domids()["m1"] != ""
+
+
+def fake_viewer(env: XendEnv) -> Path:
+    """$VNCVIEWER for env's xm runs; returns the file it writes."""
+    record = env.base / "viewer.out"
+    script = env.base / "fake-vncviewer"
+    script.write_text(f"#!/bin/sh\necho \"$@\" > {record}.tmp\n"
+                      f"cat >> {record}.tmp\nmv {record}.tmp {record}\n")
+    script.chmod(0o755)
+    env.env["VNCVIEWER"] = str(script)
+    return record
+
+
+def test_vncviewer_runs_the_viewer_on_the_display(xend_env: XendEnv):
+    env = xend_env
+    record = fake_viewer(env)
+    env.write_config("v1", basic_config(
+        "v1", vfb=["vnc=1,vnclisten=0.0.0.0,vncdisplay=2,vncpasswd=pw"]))
+    env.write_config("v2", basic_config("v2", vfb=["type=vnc"]))
+    env.ok("create", "v1")
+    env.ok("create", "v2")
+    assert env.ok("vncviewer", "v1") == ""
+    assert record.read_text() == "0.0.0.0:2\n"     # stdin: nothing
+    record.unlink()
+    env.ok("vncviewer", "--autopass", "v1")
+    assert record.read_text() == "-autopass 0.0.0.0:2\npw\n"
+    record.unlink()
+    # libxl's defaults: 127.0.0.1, the first free display from 0
+    env.ok("vncviewer", "--autopass", "v2")
+    assert record.read_text() == "127.0.0.1:0\n"
+
+
+def test_vncviewer_errors(xend_env: XendEnv):
+    env = xend_env
+    fake_viewer(env)
+    env.write_config("plain", basic_config("plain"))
+    env.ok("create", "plain")
+    res = env.xm("vncviewer", "plain")
+    assert (res.rc, res.err) == (1, "Error: Domain 'plain' has no VNC "
+                                    "display\n")
+    res = env.xm("vncviewer", "nosuch")
+    assert res.rc == 3
+    env.env["VNCVIEWER"] = "no-such-viewer-here"
+    res = env.xm("vncviewer", "plain")
+    assert res.rc == 1 and res.err.count("\n") == 1
+    assert "no-such-viewer-here is not installed" in res.err
+
+
+def test_create_vncviewer_autopass_starts_the_viewer(xend_env: XendEnv):
+    env = xend_env
+    record = fake_viewer(env)
+    env.write_config("v3", basic_config("v3", vfb=["vnc=1,vncpasswd=x"]))
+    out = env.ok("create", "--vncviewer-autopass", "v3")
+    assert out.endswith(f"Started domain v3 (id={env.domids()['v3']})\n")
+    env.wait_for(record.exists)
+    assert record.read_text() == "-autopass 127.0.0.1:0\nx\n"
+    # no display: the domain runs, one warning says why no viewer
+    env.write_config("plain", basic_config("plain"))
+    res = env.xm("create", "--vncviewer", "plain")
+    assert res.rc == 0
+    assert res.err == ("Warning: no VNC viewer started: Domain 'plain' "
+                       "has no VNC display\n")
