@@ -55,6 +55,16 @@ def test_listen_with_display_refuses_a_display_too() -> None:
         vnc_settings(hvm({"listen": "0.0.0.0:1", "display": 2}))
 
 
+@pytest.mark.parametrize("config", [
+    hvm({"display": -1}), hvm({"display": "3"}), hvm({"display": 60000}),
+    hvm({"listen": "h:x"}), hvm({"listen": "h:99999"}),
+    pv_config(vfbs=["vnc=1"]), pv_config(vfbs={"vnc": {}}),
+    pv_config(vfbs=[{"vnc": "yes"}])])
+def test_bad_settings_are_invalid_arguments(config: dict[str, Any]) -> None:
+    with pytest.raises(InvalidArgument):
+        vnc_settings(config)
+
+
 def test_choose_port() -> None:
     unused = {"display": 1, "findunused": True}
     assert choose_port(unused, []) == 5901

@@ -23,6 +23,7 @@ from xend.hv.base import JSON
 from xend.hv.vncinfo import VNC_BASE_PORT
 
 FIND_UNUSED_SPAN = 100          # QEMU's ``to=99``: display .. display + 99
+MAX_DISPLAY = 65535 - VNC_BASE_PORT
 DEFAULT_LISTEN = "127.0.0.1"
 
 
@@ -34,23 +35,38 @@ def _defbool(value: Any, default: bool) -> bool:
     return default
 
 
+def _member(parent: Any, key: str) -> JSON:
+    """A JSON object member (an empty one if missing)."""
+    if not isinstance(parent, dict):
+        raise InvalidArgument(f"invalid VNC configuration: {parent!r} is "
+                              "not a JSON object")
+    value = parent.get(key) or {}
+    if not isinstance(value, dict):
+        raise InvalidArgument(f"invalid VNC configuration: {key} is not a "
+                              "JSON object")
+    return value
+
+
 def vnc_settings(config: JSON) -> JSON | None:
     """The VNC options libxl would give QEMU, with its defaults applied
     (``listen``, ``display``, ``findunused``, ``passwd``), or None for a
     domain without a VNC server."""
     b_info = config.get("b_info") or {}
     if "type.hvm" in b_info:
-        vnc = (b_info.get("type.hvm") or {}).get("vnc") or {}
+        vnc = _member(_member(b_info, "type.hvm"), "vnc")
     else:
         vfbs = config.get("vfbs") or []
+        if not isinstance(vfbs, list):
+            raise InvalidArgument("vfbs must be a list")
         if not vfbs:
             return None
-        vnc = vfbs[0].get("vnc") or {}
+        vnc = _member(vfbs[0], "vnc")
     if not _defbool(vnc.get("enable"), True):
         return None
     listen = str(vnc.get("listen") or DEFAULT_LISTEN)
     display = vnc.get("display") or 0
-    if not isinstance(display, int) or isinstance(display, bool):
+    if not isinstance(display, int) or isinstance(display, bool) or \
+            not 0 <= display <= MAX_DISPLAY:
         raise InvalidArgument(f"invalid vnc display {display!r}")
     if ":" in listen:
         if display:
@@ -60,6 +76,8 @@ def vnc_settings(config: JSON) -> JSON | None:
         if not (shown.isascii() and shown.isdigit()):
             raise InvalidArgument(f"invalid vnclisten {vnc.get('listen')!r}")
         display = int(shown)
+        if display > MAX_DISPLAY:
+            raise InvalidArgument(f"invalid vnclisten {vnc.get('listen')!r}")
     return {"listen": listen, "display": display,
             "findunused": _defbool(vnc.get("findunused"), True),
             "passwd": str(vnc.get("passwd") or "")}
