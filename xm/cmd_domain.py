@@ -2,7 +2,9 @@
 
 Each handler is thin: its arguments are already parsed by the command
 table, it makes one call to xend and prints what xm 4.4 printed (mostly
-nothing).  Errors propagate to :mod:`xm.errors`.
+nothing).  Errors propagate to :mod:`xm.errors`.  ``start`` may then
+attach the console (``-c``) or start a VNC viewer (``--vncviewer``), as
+``create`` does.
 """
 
 from __future__ import annotations
