@@ -122,14 +122,21 @@ def attach(path: str, in_fd: int | None = None,
 ATTACH: Callable[[str], None] = attach
 
 
+def attach_console(xm: XmContext, dom: str | int, num: int = 0) -> None:
+    """What ``xm console DOM`` does: ask xend for the console's pty and
+    attach the terminal to it until Ctrl-].  Also the end of ``xm create
+    -c`` and ``xm start -c`` (4.4 exec'd xenconsole there; here the relay
+    runs in the same xm process)."""
+    path = xm.call("xend.domain.getConsolePath", dom, num)
+    xm.out.flush()
+    ATTACH(path)
+
+
 def console(xm: XmContext, dom: str, quiet: bool, num: int | None) -> int:
     try:
-        path = xm.call("xend.domain.getConsolePath", dom,
-                       0 if num is None else num)
+        attach_console(xm, dom, 0 if num is None else num)
     except (DomainNotFound, InvalidState):
         if quiet:
             return 1            # 4.4: -q fails silently for such domains
         raise
-    xm.out.flush()
-    ATTACH(path)
     return 0

@@ -9,6 +9,13 @@ the host's CPU count, when ``cpus`` says ``all`` and ``--json`` lists them).
 A variable the config set that Xen 4.17 cannot apply gets one ``Warning:``
 line on stderr (:mod:`xm.config.unapplied`); the exit code is unchanged.
 Those modules are imported here, lazily, so that other commands start fast.
+
+``xm create -c`` then attaches the terminal to the new domain's console,
+exactly as ``xm console DOMID`` would (:mod:`xm.cmd_console`); Ctrl-]
+leaves it.  ``--vncviewer`` starts a VNC viewer on the domain's display
+first (:mod:`xm.cmd_vncviewer`).  4.4 forked and exec'd xenconsole once the domain showed up;
+here the create returns first, so a failed create never opens a console
+and keeps its exit code.
 """
 
 from __future__ import annotations
@@ -92,21 +99,34 @@ def _help_config(xm: XmContext) -> None:
     xm.out.write(text if text.endswith("\n") else text + "\n")
 
 
-def create(xm: XmContext, words: list[str], paused: bool, quiet: bool,
-           dryrun: bool, json: bool, path: str | None,
-           defconfig: str | None, config: str | None, help_config: bool,
-           python_config: bool) -> None:
+def create(xm: XmContext, words: list[str], paused: bool,
+           console_autoconnect: bool, vncviewer: bool,
+           vncviewer_autopass: bool, quiet: bool, dryrun: bool, json: bool,
+           path: str | None, defconfig: str | None, config: str | None,
+           help_config: bool, python_config: bool) -> None:
     if help_config:
         _help_config(xm)
         return
     cfg = _build(xm, words, defconfig, config, path or ".:/etc/xen",
                  python_config, quiet, dryrun)
     if dryrun:
-        _dry_run(xm, cfg, json)
+        _dry_run(xm, cfg, json)         # -c: nothing to attach to
         return
+    viewer = None
+    if vncviewer or vncviewer_autopass:     # no viewer: create nothing
+        from xm.cmd_vncviewer import viewer_program
+        viewer = viewer_program()
     rec = xm.call("xend.domain.create", cfg.to_dict(), paused)
     if not quiet:
         xm.echo(f"Started domain {rec.get('name')} (id={rec.get('domid')})")
+    if viewer is not None:
+        from xm.cmd_vncviewer import start_viewer_after
+        start_viewer_after(xm, rec["name"], vncviewer_autopass, viewer)
+    if console_autoconnect:
+        # As `xm console DOMID` once create has returned: the domain runs
+        # (or, with -p, stays paused: 4.4 attached to it all the same).
+        from xm.cmd_console import attach_console
+        attach_console(xm, rec["domid"])
 
 
 def new(xm: XmContext, words: list[str], quiet: bool, dryrun: bool,

@@ -2,7 +2,9 @@
 
 Each handler is thin: its arguments are already parsed by the command
 table, it makes one call to xend and prints what xm 4.4 printed (mostly
-nothing).  Errors propagate to :mod:`xm.errors`.
+nothing).  Errors propagate to :mod:`xm.errors`.  ``start`` may then
+attach the console (``-c``) or start a VNC viewer (``--vncviewer``), as
+``create`` does.
 """
 
 from __future__ import annotations
@@ -46,8 +48,20 @@ def delete(xm: XmContext, dom: str) -> None:
     xm.call("xend.domain.delete", dom)
 
 
-def start(xm: XmContext, dom: str, paused: bool) -> None:
+def start(xm: XmContext, dom: str, paused: bool, console_autoconnect: bool,
+          vncviewer: bool, vncviewer_autopass: bool) -> None:
+    viewer = None
+    if (vncviewer or vncviewer_autopass) and not xm.dry_run:
+        from xm.cmd_vncviewer import viewer_program
+        viewer = viewer_program()       # no viewer: start nothing
     xm.call("xend.domain.start", dom, paused)
+    if viewer is not None:
+        from xm.cmd_vncviewer import start_viewer_after
+        start_viewer_after(xm, dom, vncviewer_autopass, viewer)
+    if console_autoconnect and not xm.dry_run:
+        # As xm create -c: the console of the domain just started.
+        from xm.cmd_console import attach_console
+        attach_console(xm, dom)
 
 
 def suspend(xm: XmContext, dom: str) -> None:

@@ -43,7 +43,7 @@ FORCE = Opt("force", "Force device removal (no guest cooperation).",
 LONG_DEVICES = Opt("long", "List devices in SXP, with all their keys.",
                    short="l", long="long")
 
-# Options of create and new (4.4 create.py; -c/-x/-s and VNC not yet).
+# Options of create and new (4.4 create.py; -x/-s not yet).
 CONFIG_OPTIONS = (
     Opt("help_config", "Print the available configuration variables "
         "(vars) for the configuration script.", long="help_config"),
@@ -61,6 +61,15 @@ CONFIG_OPTIONS = (
         long="json"),
     Opt("python_config", "Evaluate the configuration file as full Python "
         "(trusted files only).", long="python-config"),
+)
+
+
+# --vncviewer of create and start (4.4 main.py's texts, with what differs).
+VNC_OPTIONS = (
+    Opt("vncviewer", "Connect to display via VNC after the domain is "
+        "created", long="vncviewer"),
+    Opt("vncviewer_autopass", "Pass VNC password to viewer via stdin and "
+        "-autopass (implies --vncviewer)", long="vncviewer-autopass"),
 )
 
 
@@ -88,12 +97,29 @@ COMMANDS: tuple[Command, ...] = (
         methods=("xend.domain.getConsolePath",), essential=True,
         dry_run=False,
         extra_help="Press Ctrl-] to leave the console.\n"),
+    Command("vncviewer", "domain", "Attach to <Domain>'s VNC server.",
+        "[--[vncviewer-]autopass] <Domain>", "xm.cmd_vncviewer:vncviewer",
+        args=(DOM,),
+        options=(Opt("autopass", "Pass VNC password to viewer via stdin "
+                     "and -autopass", long="autopass"),
+                 Opt("vncviewer_autopass", "(consistency alias for "
+                     "--autopass)", long="vncviewer-autopass")),
+        methods=("xend.domain.getVncDisplay",), essential=True,
+        dry_run=False, usage_on_error=False,
+        extra_help="Runs $VNCVIEWER (default vncviewer) on the domain's "
+        "VNC display\n(HOST:DISPLAY, as libxl recorded it).\n"),
     Command("create", "domain", "Create a domain based on <ConfigFile>.",
         "<ConfigFile> [options] [vars]", "xm.cmd_create:create",
         args=(Arg("words", variadic=True),),
         options=(Opt("paused", "Leave the domain paused after it is "
-                     "created.", short="p", long="paused"),) + CONFIG_OPTIONS,
-        methods=("xend.domain.create", "xend.node.info"), essential=True,
+                     "created.", short="p", long="paused"),
+                 Opt("console_autoconnect", "Connect to the console after "
+                     "the domain is created.", short="c",
+                     long="console_autoconnect")) + VNC_OPTIONS
+        + CONFIG_OPTIONS,
+        methods=("xend.domain.create", "xend.node.info",
+                 "xend.domain.getConsolePath", "xend.domain.getVncDisplay"),
+        essential=True,
         usage_on_error=False, dry_run=False, extra_help=CONFIG_HELP),
     Command("new", "domain", "Adds a domain to Xend domain management",
         "<ConfigFile> [options] [vars]", "xm.cmd_create:new",
@@ -251,8 +277,14 @@ COMMANDS: tuple[Command, ...] = (
                  "xend.domain.getRestartCount", "xend.domain.shutdown"),
         essential=True),
     Command("start", "domain", "Start a Xend managed domain", "<DomainName>",
-        "xm.cmd_domain:start", args=(DOM,), options=(PAUSED,),
-        methods=("xend.domain.start",), essential=True),
+        "xm.cmd_domain:start", args=(DOM,),
+        options=(PAUSED,
+                 Opt("console_autoconnect", "Connect to the console after "
+                     "the domain is created", short="c",
+                     long="console_autoconnect")) + VNC_OPTIONS,
+        methods=("xend.domain.start", "xend.domain.getConsolePath",
+                 "xend.domain.getVncDisplay"),
+        essential=True),
     Command("suspend", "domain", "Suspend a Xend managed domain",
         "<DomainName>",
         "xm.cmd_domain:suspend", args=(DOM,), methods=("xend.domain.suspend",),

@@ -569,3 +569,34 @@ def test_host_topology_drops_invalid_entries_as_xl_does(
     assert topo.nodes == (
         NumaNode(0, 8 << 20, 3 << 20, (10, 21, None)),
         NumaNode(2, 1 << 20, 0, (None, 21, 10)))
+
+
+class KeyStore:
+    """The part of PyxsStore the backend reads VNC displays with."""
+
+    def __init__(self, values: dict[str, str]) -> None:
+        self.values = values
+
+    def read(self, path: str) -> str | None:
+        return self.values.get(path)
+
+    def close(self) -> None:
+        pass
+
+
+def test_vnc_display_reads_the_keys_libxl_writes(hv: LibxlHypervisor) -> None:
+    hv._store = KeyStore({  # type: ignore[assignment]
+        "/local/domain/5/console/vnc-listen": "0.0.0.0",
+        "/local/domain/5/console/vnc-port": "5903",
+        "/local/domain/5/console/vnc-pass": "pw"})
+    assert hv.vnc_display(5) == {"listen": "0.0.0.0", "port": 5903,
+                                 "password": "pw"}
+    hv._store = KeyStore({  # type: ignore[assignment]
+        "/local/domain/5/console/vnc-port": "5900"})
+    # xl vncviewer's default address when vnc-listen is missing
+    assert hv.vnc_display(5) == {"listen": "localhost", "port": 5900,
+                                 "password": None}
+    hv._store = KeyStore({})  # type: ignore[assignment]
+    assert hv.vnc_display(5) is None
+    with pytest.raises(xe.DomainNotFound):
+        hv.vnc_display(9)

@@ -164,6 +164,27 @@ def test_console_path(m: DomainManager):
         m.console_path("nosuch")
 
 
+def test_vnc_display(m: DomainManager):
+    m.create(cfg("v", vfbs=[{"vnc": "1", "vnclisten": "0.0.0.0",
+                             "vncpasswd": "pw"}]))
+    m.create(cfg("w", vfbs=[{"vnc": "1", "vncdisplay": "5"}]))
+    assert m.vnc_display("v") == {"listen": "0.0.0.0", "port": 5900,
+                                  "display": 0, "password": None}
+    assert m.vnc_display("v", True)["password"] == "pw"
+    assert m.vnc_display("w", True) == {"listen": "127.0.0.1",
+                                        "port": 5905, "display": 5,
+                                        "password": None}
+    m.create(cfg("plain"))
+    for ref in ("plain", "0", "Domain-0"):
+        with pytest.raises(NotSupported, match="has no VNC display"):
+            m.vnc_display(ref)
+    m.new(cfg("off", vfbs=[{"vnc": "1"}]))
+    with pytest.raises(InvalidState, match="Domain 'off' is not started"):
+        m.vnc_display("off")
+    with pytest.raises(DomainNotFound):
+        m.vnc_display("nosuch")
+
+
 @pytest.mark.parametrize("dev,number", [("xvda", 51712), ("xvdb", 51728),
                                         ("51728", 51728), ("hdc:cdrom", 5632),
                                         ("ioemu:hda", 768), ("sdb", 2064)])

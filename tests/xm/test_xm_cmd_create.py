@@ -135,6 +135,81 @@ def test_xend_error_on_create_has_no_usage(xm, created, loader):
     assert r.err == "Error: VM name 'web1' already exists as domain 12\n"
 
 
+# -- -c: the console once the domain is created -----------------------------
+
+@pytest.fixture
+def console(created, monkeypatch):
+    """Attaching records itself among the calls, so order shows."""
+    from xm import cmd_console
+    created.answers["xend.domain.getConsolePath"] = \
+        lambda dom, num: f"/dev/pts/{dom}"
+    monkeypatch.setattr(cmd_console, "ATTACH", lambda path:
+                        created.calls.append(("attach", (path,), None)))
+    return created
+
+
+def test_create_c_attaches_to_the_new_domain(xm, console, loader):
+    r = xm("create", "-c", "web1")
+    assert (r.status, r.err) == (0, "")
+    assert r.out == 'Using config file "./web1".\nStarted domain web1 (id=12)\n'
+    assert console.calls == [
+        ("xend.domain.create", ({"name": "web1", "memory": 128}, False),
+         None),
+        ("xend.domain.getConsolePath", (12, 0), None),
+        ("attach", ("/dev/pts/12",), None)]
+
+
+def test_create_c_long_paused_and_quiet(xm, console, loader):
+    # 4.4 attached to a domain left paused by -p as well
+    r = xm("create", "web1", "--console_autoconnect", "-p", "-q")
+    assert (r.status, r.out, r.err) == (0, "", "")
+    assert console.methods() == ["xend.domain.create",
+                                 "xend.domain.getConsolePath", "attach"]
+    assert console.calls[0][1][1] is True
+    r = xm("create", "-cp", "web1", "--console")   # getopt's prefix too
+    assert r.status == 0 and console.methods()[-1] == "attach"
+
+
+def test_create_c_with_dry_run_attaches_nothing(xm, console, loader,
+                                                monkeypatch):
+    import xend.model.to_sxp as to_sxp
+    monkeypatch.setattr(to_sxp, "config_sxp",
+                        lambda cfg: ["vm", ["name", cfg.name]])
+    r = xm("create", "-c", "-n", "web1")
+    assert (r.status, r.out) == (0, "(vm (name web1))\n")
+    assert console.calls == []
+
+
+def test_failed_create_opens_no_console(xm, console, loader):
+    console.answers["xend.domain.create"] = DomainExists(
+        "VM name 'web1' already exists as domain 12")
+    r = xm("create", "-c", "web1")
+    assert r.status == 1
+    assert r.err == "Error: VM name 'web1' already exists as domain 12\n"
+    assert console.methods() == ["xend.domain.create"]
+    r = xm("create", "-c", "missing")
+    assert r.status == 1 and console.methods() == ["xend.domain.create"]
+
+
+def test_create_c_when_the_console_is_gone(xm, console, loader):
+    """The domain was created (and said so) but died before the console
+    could be found: the error is the one xm console gives."""
+    from xend.errors import InvalidState
+    console.answers["xend.domain.getConsolePath"] = InvalidState(
+        "Domain '12' is not started")
+    r = xm("create", "-c", "web1")
+    assert r.status == 1
+    assert r.out.endswith("Started domain web1 (id=12)\n")
+    assert r.err == "Error: Domain '12' is not started\n"
+    assert "attach" not in console.methods()
+
+
+def test_new_has_no_console_option(xm, fake, loader):
+    r = xm("new", "-c", "web1")
+    assert r.status == 1 and r.err.startswith("Error: option -c not recognized")
+    assert fake.calls == []
+
+
 def test_new(xm, fake, loader):
     r = xm("new", "web1")
     assert (r.status, r.out) == (0, 'Using config file "./web1".\n')

@@ -50,6 +50,46 @@ def test_one_call_commands(xm, fake, args, method, params):
     assert fake.calls == [(method, params, None)]
 
 
+@pytest.fixture
+def console(fake, monkeypatch):
+    from xm import cmd_console
+    fake.answers["xend.domain.getConsolePath"] = "/dev/pts/4"
+    monkeypatch.setattr(cmd_console, "ATTACH", lambda path:
+                        fake.calls.append(("attach", (path,), None)))
+    return fake
+
+
+@pytest.mark.parametrize("args, paused", [
+    (["-c", "managed-off"], False), (["managed-off", "-pc"], True),
+    (["--console_autoconnect", "managed-off"], False)])
+def test_start_c_attaches_after_the_start(xm, console, args, paused):
+    r = xm("start", *args)
+    assert (r.status, r.out, r.err) == (0, "", "")
+    assert console.calls == [
+        ("xend.domain.start", ("managed-off", paused), None),
+        ("xend.domain.getConsolePath", ("managed-off", 0), None),
+        ("attach", ("/dev/pts/4",), None)]
+
+
+def test_start_c_failed_start_or_dry_run_attach_nothing(xm, console):
+    from xend.errors import InvalidState
+    console.answers["xend.domain.start"] = InvalidState(
+        "Domain is already running")
+    r = xm("start", "-c", "managed-off")
+    assert r.status == 1
+    assert r.err.startswith("Error: Domain is already running\n")
+    assert console.methods() == ["xend.domain.start"]
+    console.calls.clear()
+    r = xm("-N", "start", "-c", "managed-off")
+    assert r.status == 0 and console.calls == []
+    assert '"method": "xend.domain.start"' in r.out
+
+
+def test_start_help_lists_c(xm):
+    r = xm("start", "--help")
+    assert "-c, --console_autoconnect" in r.out
+
+
 @pytest.mark.parametrize("args", [
     ["mem-set", "guest1", "lots"], ["mem-max", "guest1", "-1"],
     ["vcpu-set", "guest1", "two"], ["vcpu-pin", "guest1", "x", "1"],

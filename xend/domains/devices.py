@@ -1,4 +1,4 @@
-"""Virtual disks and network interfaces of a domain, and its console.
+"""Virtual disks and network interfaces of a domain, its console and VNC.
 
 ``xm block-*``/``network-*`` work the way the other domain services do: a
 running domain is changed in the hypervisor first (hot-plug or unplug), then
@@ -25,6 +25,7 @@ from xend.domains.table import DomainEntry
 from xend.errors import (ConfigError, InvalidArgument, InvalidState,
                          NotSupported, XendError)
 from xend.hv.base import JSON
+from xend.hv.vncinfo import VNC_BASE_PORT
 # libxl's vdev numbering is a pure function; the simulator owns the one copy.
 from xend.hv.sim.vdev import vdev_to_devid
 from xend.model.devices import DiskSpec, VifSpec
@@ -267,3 +268,17 @@ class DevicesMixin(DomainServiceBase):
             raise NotSupported(f"Console {num} is not available: only the "
                                "primary console (0) is supported")
         return self.hv.console_path(domid)
+
+    def vnc_display(self, ref: str | int, password: bool = False) -> JSON:
+        """Where the domain's VNC server listens (``listen``, ``port``,
+        ``display`` = port - 5900), for xm to point a viewer at it; its
+        ``password`` only when asked for (xm vncviewer --autopass)."""
+        entry, domid = self.resolve(ref)
+        if domid is None:
+            raise InvalidState(f"Domain '{ref}' is not started")
+        found = self.hv.vnc_display(domid) if domid != 0 else None
+        if found is None:
+            raise NotSupported(f"Domain '{ref}' has no VNC display")
+        return {"listen": found["listen"], "port": found["port"],
+                "display": found["port"] - VNC_BASE_PORT,
+                "password": found.get("password") if password else None}

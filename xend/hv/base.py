@@ -290,6 +290,12 @@ class Hypervisor(Protocol):
         """Path of the domain's primary console pty."""
         ...
 
+    def vnc_display(self, domid: int) -> JSON | None:
+        """Where the domain's VNC server listens, as libxl records it in
+        Xenstore: ``{"listen", "port", "password"}`` (see
+        :mod:`xend.hv.vncinfo`); None when it has none."""
+        ...
+
     # -- events ------------------------------------------------------------
     def watch_events(self, callback: EventCallback) -> None:
         """Start delivering shutdown/death events to ``callback``.

@@ -24,6 +24,7 @@ from xend.errors import (DomainExists, DomainNotFound, HypervisorError,
                          InvalidArgument, InvalidState, NotEnoughMemory,
                          NotSupported, XendError)
 from xend.hv import libxl_convert as convert
+from xend.hv import vncinfo
 from xend.hv.base import (JSON, DomainInfo, EventCallback, HostInfo,
                           HostTopology,
                           SaveProgress, SchedParams, VcpuInfo)
@@ -511,19 +512,33 @@ class LibxlHypervisor:
         for dominfo in self._xl.list_domains():
             pump.arm(int(dominfo.get("domid", 0)), str(dominfo.get("uuid", "")))
 
+    def _xenstore(self) -> PyxsStore:
+        """The connection to the host's xenstored, opened on first use."""
+        from xenstore.client import PyxsStore
+        with self._open_lock:
+            if self._store is None:
+                self._store = PyxsStore(self._xenstore_socket)
+            return self._store
+
     def _post_control(self, domid: int, request: str) -> None:
         """Write control/shutdown without waiting for the guest."""
-        from xenstore.client import PyxsStore
         from xenstore.errors import StoreError
         try:
-            with self._open_lock:
-                if self._store is None:
-                    self._store = PyxsStore(self._xenstore_socket)
-                store = self._store
-            store.write(f"/local/domain/{domid}/control/shutdown", request)
+            self._xenstore().write(
+                f"/local/domain/{domid}/control/shutdown", request)
         except StoreError as exc:
             raise HypervisorError(f"cannot ask domain {domid} to {request}: "
                                   f"xenstore: {exc}") from None
+
+    def vnc_display(self, domid: int) -> JSON | None:
+        """libxl has no call for it (xl vncviewer reads Xenstore too)."""
+        from xenstore.errors import StoreError
+        self._not_found_if_gone(domid)
+        try:
+            return vncinfo.from_keys(self._xenstore().read, domid)
+        except StoreError as exc:
+            raise HypervisorError(f"cannot read the VNC display of domain "
+                                  f"{domid}: xenstore: {exc}") from None
 
     def close(self) -> None:
         pump, self._pump = self._pump, None

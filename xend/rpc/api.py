@@ -190,6 +190,10 @@ METHODS: tuple[Method, ...] = (
     _m("xend.domain.getConsolePath", "Path of the pty of console num "
        "(0 = primary) of a running domain; the client opens it.", DOM,
        Param("num", "int", 0), modifies=False),
+    _m("xend.domain.getVncDisplay", "Where a running domain's VNC server "
+       "listens: {listen, port, display, password}; password (the "
+       "config's, else None) only when asked for.", DOM,
+       Param("password", "bool", False), modifies=False),
 )
 
 BY_NAME: dict[str, Method] = {m.name: m for m in METHODS}

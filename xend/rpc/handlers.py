@@ -130,6 +130,7 @@ def build_registry(manager: DomainManager, *, log_path: str,
         "xend.domain.destroyDevice": m.destroy_device,
         "xend.domain.getDeviceSxprs": m.device_sxprs,
         "xend.domain.getConsolePath": m.console_path,
+        "xend.domain.getVncDisplay": m.vnc_display,
     }
     for name, handler in table.items():
         reg.register(name, handler)

@@ -51,8 +51,8 @@ UNAPPLIED: dict[str, str] = {
     "vscsi": "libxl 4.17 has no PV SCSI devices",
     "vusb": "xend's PV USB controllers are not translated to libxl's "
             "usbctrl devices",
-    "vncconsole": "xm create starts no VNC viewer; connect one to the "
-                  "domain's VNC display",
+    "vncconsole": "xm starts a VNC viewer only with --vncviewer (xm "
+                  "create, xm start)",
     "vncviewer": "it is deprecated and had no effect in xm 4.4 either",
     "parallel": "libxl 4.17 gives HVM guests no parallel port",
     "monitor": _MONITOR,

@@ -26,6 +26,7 @@ from xend.errors import (HypervisorError, InvalidArgument, InvalidState,
 from xend.hv.base import JSON, DomainEvent
 from xend.hv.sim import xs_keys
 from xend.hv.sim.core import SimCore
+from xend.hv.sim.display import choose_port, vnc_settings
 from xend.hv.sim.state import DomainState, PendingReaction
 from xend.hv.sim.validate import (DomainPlan, check_boot_files, need_memkb,
                                   validate_config)
@@ -82,8 +83,12 @@ class LifecycleOps(SimCore):
         nics: list[JSON] = []
         for nic in plan.nics:
             nics.append(assign_nic(nics, nic))
-        domid = self._alloc_domid(plan.domid)
         config = plan.config
+        vnc = vnc_settings(config)
+        vnc_port = None if vnc is None else choose_port(
+            vnc, (d.vnc_port for d in self._state.domains.values()
+                  if d.vnc_port is not None))
+        domid = self._alloc_domid(plan.domid)
         config["disks"], config["nics"] = plan.disks, nics
         # libxl_dom.c: memory/target leaves out the video RAM and, for an
         # HVM guest started below its maximum, LIBXL_MAXMEM_CONSTANT.
@@ -100,7 +105,8 @@ class LifecycleOps(SimCore):
             hv_max_kb=plan.target_memkb + 1024, max_vcpus=plan.max_vcpus,
             online=[0], avail=list(plan.online), affinity=plan.affinity, weight=plan.weight,
             cap=plan.cap, pause_count=1, start_time=now,
-            vcpu_time_ns=[0] * plan.max_vcpus, disks=plan.disks, nics=nics)
+            vcpu_time_ns=[0] * plan.max_vcpus, disks=plan.disks, nics=nics,
+            vnc_port=vnc_port)
 
     def _register(self, dom: DomainState) -> None:
         """Add the domain and write its Xenstore keys, or undo it all."""

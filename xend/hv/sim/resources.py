@@ -23,6 +23,7 @@ from xend.errors import InvalidArgument, NotSupported
 from xend.hv.base import JSON, HostInfo, HostTopology, SchedParams, VcpuInfo
 from xend.hv.sim import host, xs_keys
 from xend.hv.sim.core import SimCore
+from xend.hv.sim.display import display_of
 from xend.hv.sim.lifecycle import assign_nic
 from xend.hv.sim.state import DomainState
 from xend.hv.sim.validate import (check_mac, check_sched, normalize_disk,
@@ -296,6 +297,11 @@ class ResourceOps(SimCore):
                 self._xs(lambda: xs_keys.update(store, {
                     f"{xs_keys.dom_path(domid)}/console/tty": path}))
             return path
+
+    def vnc_display(self, domid: int) -> JSON | None:
+        with self._lock:
+            dom = self._get(domid)
+            return display_of(dom.config, dom.vnc_port)
 
     def host_info(self) -> HostInfo:
         with self._lock:

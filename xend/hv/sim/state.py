@@ -95,6 +95,9 @@ class DomainState:
     # itself once it runs: ``online`` follows ``avail`` while it runs.
     avail: list[int] = field(default_factory=list)
     nics: list[JSON] = field(default_factory=list)
+    # The TCP port of the device model's VNC server (console/vnc-port),
+    # None without one (see xend.hv.sim.display).
+    vnc_port: int | None = None
 
     @property
     def paused(self) -> bool:

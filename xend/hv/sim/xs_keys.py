@@ -23,7 +23,9 @@ from typing import Callable
 
 from xenstore.store import Store, StoreOps
 
+from xend.hv import vncinfo
 from xend.hv.base import JSON
+from xend.hv.sim.display import display_of
 from xend.hv.sim.state import DomainState
 from xend.hv.sim.vdev import vdev_to_devid
 
@@ -184,6 +186,11 @@ def write_domain(store: Store, dom: DomainState) -> None:
             "frontend": f"{path}/console", "frontend-id": str(domid),
             "online": "1", "state": "1", "protocol": "vt100"})
         t.set_perms(console, ["n0", f"r{domid}"])
+        # The device model's VNC server, as libxl learns it from QEMU.
+        display = display_of(dom.config, dom.vnc_port)
+        if display is not None:
+            for key, value in vncinfo.to_keys(domid, display).items():
+                t.write(key, value)
         for vcpu in range(dom.max_vcpus):
             t.write(f"{path}/cpu/{vcpu}/availability",
                     "online" if vcpu in dom.avail else "offline")
