@@ -3,8 +3,9 @@
 A backend writes (``save``) or reads (``restore``) its image on a file
 descriptor; libxl cannot use a TLS socket, and the image must be framed
 so that the control messages after it stay readable.  So the image goes
-through a local socket pair and a pump thread that turns it into ``D``
-frames (sending) or back into bytes (receiving).  Only one thread uses the
+through a pump thread that turns it into ``D`` frames (sending) or back
+into bytes (receiving): on plain TCP through a pipe, spliced without
+copies (:mod:`.zerocopy`); on TLS through a local socket pair.  Only one thread uses the
 connection at any time: the pump while the backend works, the caller
 before and after, which TLS needs.
 """
@@ -20,7 +21,7 @@ from contextlib import contextmanager
 from typing import Any, BinaryIO, Callable, Iterator, cast
 
 from xend.errors import ConnectionFailed, ProtocolError, XendError
-from xend.migrate import frames, tls
+from xend.migrate import frames, tls, zerocopy
 
 PIECE = 256 * 1024
 Progress = Callable[[dict[str, Any]], None]
@@ -162,6 +163,10 @@ class Channel:
                      ) -> Iterator[BinaryIO]:
         """A file for the backend's ``save``; its bytes go out as ``D``
         frames, then ``E`` once the block ends without error."""
+        if self.can_splice():
+            with self._splice_writer(progress) as stream:
+                yield stream
+            return
         ours, theirs = socket.socketpair()
         pump = _Pump(self, progress)
         thread = threading.Thread(target=pump.send_from, args=(ours,),
@@ -189,6 +194,10 @@ class Channel:
     def image_reader(self) -> Iterator[BinaryIO]:
         """A file for the backend's ``restore``, fed from ``D`` frames
         until ``E``; raises if the image did not arrive whole."""
+        if self.can_splice():
+            with self._splice_reader() as stream:
+                yield stream
+            return
         ours, theirs = socket.socketpair()
         pump = _Pump(self, None)
         thread = threading.Thread(target=pump.receive_into, args=(ours,),
@@ -214,6 +223,69 @@ class Channel:
         if not pump.ended:
             raise ProtocolError(f"the image did not end where the "
                                 f"backend stopped reading (from {self.peer})")
+
+
+    def can_splice(self) -> bool:
+        """Plain TCP (or any kernel socket): the zero-copy pumps."""
+        return zerocopy.available() and \
+            not isinstance(self.sock, ssl.SSLSocket)
+
+    @contextmanager
+    def _splice_writer(self, progress: Progress | None
+                       ) -> Iterator[BinaryIO]:
+        rfd, wfd = zerocopy.image_pipe(PIECE)
+        pump = zerocopy.SplicePump(self, PIECE, progress)
+        thread = threading.Thread(target=pump.send_from, args=(rfd,),
+                                  name="xend-migrate-send", daemon=True)
+        thread.start()
+        stream = cast(BinaryIO, open(wfd, "wb", buffering=PIECE,
+                                     closefd=True))
+        try:
+            yield stream
+            stream.flush()
+        except BaseException:
+            _close_quietly(stream)
+            thread.join()
+            if pump.error is not None:
+                raise pump.error from None
+            raise
+        _close_quietly(stream)
+        thread.join()
+        if pump.error is not None:
+            raise pump.error
+        self.send_frame(frames.KIND_END)
+
+    @contextmanager
+    def _splice_reader(self) -> Iterator[BinaryIO]:
+        rfd, wfd = zerocopy.image_pipe(PIECE)
+        pump = zerocopy.SplicePump(self, PIECE)
+        thread = threading.Thread(target=pump.receive_into, args=(wfd,),
+                                  name="xend-migrate-receive", daemon=True)
+        thread.start()
+        # Unbuffered: libxl reads the fd itself, from where we stopped.
+        stream = cast(BinaryIO, open(rfd, "rb", buffering=0, closefd=True))
+        try:
+            yield stream
+        except BaseException:
+            stream.close()      # a pump still writing gets EPIPE and stops
+            thread.join()
+            if pump.error is not None:
+                raise pump.error from None
+            raise
+        stream.close()
+        thread.join()
+        if pump.error is not None:
+            raise pump.error
+        if not pump.ended:
+            raise ProtocolError(f"the image did not end where the "
+                                f"backend stopped reading (from {self.peer})")
+
+
+def _close_quietly(stream: BinaryIO) -> None:
+    try:
+        stream.close()
+    except OSError:
+        pass            # the pump stopped: its error says why
 
 
 def _close_writer(stream: BinaryIO, theirs: socket.socket,
