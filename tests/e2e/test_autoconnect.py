@@ -10,32 +10,12 @@ by $VNCVIEWER that writes down its arguments and its stdin.
 from __future__ import annotations
 
 import os
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from tests.e2e.conftest import XendEnv, basic_config
-
-
-def read_until(fd: int, marker: bytes, timeout: float = 15) -> bytes:
-    data = b""
-    deadline = time.monotonic() + timeout
-    while marker not in data:
-        left = deadline - time.monotonic()
-        assert left > 0, f"no {marker!r} in {data!r}"
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:         # EIO: xm closed the terminal
-                break
-            if not chunk:
-                break
-            data += chunk
-    assert marker in data, data
-    return data
+from tests.e2e.ptyio import read_until
 
 
 def on_terminal(env: XendEnv, *args: str) -> tuple[subprocess.Popen[bytes],

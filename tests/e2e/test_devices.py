@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import os
-import select
 import subprocess
 import sys
-import time
 
 import pytest
 
 from tests.e2e.conftest import XendEnv, basic_config
+from tests.e2e.ptyio import read_until
 
 
 @pytest.fixture
@@ -144,25 +143,6 @@ def test_halted_managed_domain_changes_its_config(xend_env: XendEnv):
     assert rows(env.ok("network-list", "m1"))[0][2] == "00:16:3e:00:00:07"
 
 
-def _read_until(fd: int, marker: bytes, timeout: float = 10) -> bytes:
-    data = b""
-    deadline = time.monotonic() + timeout
-    while marker not in data:
-        left = deadline - time.monotonic()
-        assert left > 0, f"no {marker!r} in {data!r}"
-        ready, _, _ = select.select([fd], [], [], left)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-    assert marker in data, data
-    return data
-
-
 def test_console_session_on_a_terminal(g1: XendEnv):
     master, slave = os.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "xm", "console", "g1"],
@@ -170,10 +150,10 @@ def test_console_session_on_a_terminal(g1: XendEnv):
                             stderr=subprocess.PIPE, close_fds=True)
     os.close(slave)
     try:
-        banner = _read_until(master, b"g1 login: ")
+        banner = read_until(master, b"g1 login: ")
         assert b"Linux version" in banner
         os.write(master, b"hello\r")
-        _read_until(master, b"hello\r\nhello\r\n")
+        read_until(master, b"hello\r\nhello\r\n")
         os.write(master, b"\x1d")
         assert proc.wait(timeout=10) == 0
         assert proc.stderr is not None and proc.stderr.read() == b""
