@@ -15,23 +15,7 @@ from xend.hv.sim import SimHypervisor
 from xend.hv.sim.console import _Console, guest_reply
 from xm.cmd_console import attach, relay
 from tests.bootfiles import KERNEL
-
-
-def read_until(fd: int, marker: bytes, timeout: float = 5) -> bytes:
-    data = b""
-    deadline = time.monotonic() + timeout
-    while marker not in data and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.05)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            data += chunk
-    assert marker in data, data
-    return data
+from tests.e2e.ptyio import read_until
 
 
 def test_guest_echoes_keys_and_answers_lines():

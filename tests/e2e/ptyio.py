@@ -1,4 +1,4 @@
-"""Reading what xm printed on a pseudo-terminal, for the console tests."""
+"""Reading what a terminal (or pipe) shows, for the console tests."""
 
 from __future__ import annotations
 
